@@ -1,0 +1,163 @@
+// Command payap-sandbox runs the Payap Sandbox: a mock third-party provider,
+// a mock Payap backend and a mock Centrapay API, in memory, on a laptop.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/payap/payap-sandbox/internal/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m := NewMain()
+	if err := m.ParseFlags(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "payap-sandbox:", err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "payap-sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program, separated from main() so that tests can run it with
+// every port on :0.
+type Main struct {
+	Config sandbox.Config
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+
+	command string
+	// Sandbox is set once Run has started the services.
+	Sandbox *sandbox.Sandbox
+	ready   chan struct{}
+}
+
+// NewMain returns a Main that talks to the process's stdout and environment.
+func NewMain() *Main {
+	return &Main{
+		Config: sandbox.DefaultConfig(),
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+		ready:  make(chan struct{}),
+	}
+}
+
+const usage = `Payap Sandbox: the Payap third-party ecosystem, in memory, on your laptop.
+
+Usage:
+  payap-sandbox [serve] [flags]
+
+Commands:
+  serve    run the services headless, logging to stdout (the default)
+  help     show this help
+
+Every setting can also come from the environment (PAYAP_SANDBOX_PROVIDER_PORT=0,
+PAYAP_SANDBOX_PROVIDER_ACCESS_TOKEN_TTL=60s, ...) or a config file (--config).
+
+Flags:
+`
+
+// ParseFlags reads the command line, the environment and the config file
+// into m.Config, and validates it.
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	fs := newFlagSet(sandbox.DefaultConfig())
+	fs.Usage = func() {
+		fmt.Fprint(m.Stderr, usage)
+		fs.SetOutput(m.Stderr)
+		fs.PrintDefaults()
+	}
+	m.command = "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "serve":
+			m.command, args = args[0], args[1:]
+		case "help":
+			fs.Usage()
+			return pflag.ErrHelp
+		default:
+			return fmt.Errorf("unknown command %q; run payap-sandbox help", args[0])
+		}
+	}
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fs.Usage()
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := loadConfig(fs, m.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	m.Config = cfg
+	return nil
+}
+
+// Run starts the sandbox and serves until ctx is cancelled (SIGINT or
+// SIGTERM in main), then shuts down gracefully.
+func (m *Main) Run(ctx context.Context) error {
+	log := m.logger(m.Stdout)
+	sb, err := sandbox.New(m.Config, log)
+	if err != nil {
+		return err
+	}
+	if err := sb.Start(); err != nil {
+		return err
+	}
+	m.Sandbox = sb
+	sb.WriteBanner(m.Stdout)
+	close(m.ready)
+	select {
+	case <-ctx.Done():
+	case <-sb.Done():
+	}
+	log.Info("shutting down", "timeout", m.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	if err := sb.Shutdown(sctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// Ready is closed once Run has started every service.
+func (m *Main) Ready() <-chan struct{} { return m.ready }
+
+// Close releases what Run holds; Run already stops the services itself.
+func (m *Main) Close() error { return nil }
+
+func (m *Main) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(m.Config.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if m.Config.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

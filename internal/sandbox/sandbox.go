@@ -1,0 +1,282 @@
+// Package sandbox builds the Payap Sandbox ecosystem (clock, journal and the
+// mock services), starts the services together and stops them together. The
+// command, the TUI, the scenario runner and tests all drive it through this
+// Go API.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/payap/payap-sandbox/internal/clock"
+	"github.com/payap/payap-sandbox/internal/journal"
+	"github.com/payap/payap-sandbox/mockprovider"
+)
+
+// Service names, as the journal records them.
+const (
+	ServiceProvider  = "provider"
+	ServicePayap     = "payap"
+	ServiceCentrapay = "centrapay"
+)
+
+// Service describes one running service.
+type Service struct {
+	Name    string
+	Addr    string // the address it listens on
+	BaseURL string // the URL it is reached at
+}
+
+// Sandbox is the running ecosystem. Build it with New, then Start (or Run).
+type Sandbox struct {
+	cfg Config
+	log *slog.Logger
+
+	// Clock is the sandbox clock every expiry reads.
+	Clock *clock.Clock
+	// Journal records every exchange of every service.
+	Journal *journal.Journal
+	// ProviderStore holds the mock provider's users, assets and grants.
+	ProviderStore *mockprovider.MemStore
+
+	mu       sync.Mutex
+	started  bool
+	services []*service
+	group    *errgroup.Group
+	stopped  chan struct{}
+}
+
+type service struct {
+	Service
+	ln  net.Listener
+	srv *http.Server
+}
+
+// New validates cfg and builds the sandbox's state: the clock, the journal
+// and the seeded stores. It opens no port; Start does.
+func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clk := clock.New()
+	if cfg.Clock.Start != "" {
+		t, _ := time.Parse(time.RFC3339, cfg.Clock.Start) // checked by Validate
+		clk.Set(t)
+	}
+	store := mockprovider.NewMemStore()
+	if err := mockprovider.Seed(store, cfg.Seed); err != nil {
+		return nil, fmt.Errorf("seed the provider: %w", err)
+	}
+	return &Sandbox{
+		cfg:           cfg,
+		log:           log,
+		Clock:         clk,
+		Journal:       journal.New(cfg.Journal),
+		ProviderStore: store,
+		stopped:       make(chan struct{}),
+	}, nil
+}
+
+// Config returns the configuration the sandbox runs with; after Start the
+// provider's issuer and clients are filled in.
+func (s *Sandbox) Config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Start binds every service's listener, builds the handlers with the base
+// URLs that binding settled, and starts serving. Ports that cannot be bound
+// are reported together with the key that moves them.
+func (s *Sandbox) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("sandbox: already started")
+	}
+	provider, err := s.listen(ServiceProvider, s.cfg.Provider.ServiceConfig)
+	if err != nil {
+		return err
+	}
+
+	pcfg := s.cfg.Provider.Config
+	pcfg.Issuer = provider.BaseURL
+	if len(pcfg.Clients) == 0 {
+		pcfg.Clients = []mockprovider.Client{mockprovider.DefaultClient(s.baseURL(s.cfg.Payap, 0) + "/callback")}
+	}
+	if err := pcfg.Validate(); err != nil {
+		provider.ln.Close()
+		return err
+	}
+	s.cfg.Provider.Config = pcfg
+	provider.srv.Handler = s.wrap(ServiceProvider, mockprovider.New(pcfg, mockprovider.Deps{
+		Store:  s.ProviderStore,
+		Clock:  s.Clock,
+		Logger: s.log.With("service", ServiceProvider),
+	}))
+	s.services = []*service{provider}
+
+	s.group = &errgroup.Group{}
+	for _, svc := range s.services {
+		s.group.Go(func() error {
+			if err := svc.srv.Serve(svc.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("%s: %w", svc.Name, err)
+			}
+			return nil
+		})
+	}
+	go func() {
+		_ = s.group.Wait()
+		close(s.stopped)
+	}()
+	s.started = true
+	for _, svc := range s.services {
+		s.log.Info("service listening", "service", svc.Name, "url", svc.BaseURL, "addr", svc.Addr)
+	}
+	return nil
+}
+
+// listen binds one service's port.
+func (s *Sandbox) listen(name string, sc ServiceConfig) (*service, error) {
+	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(sc.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s cannot listen on %s: %w (choose another port with --%s-port or PAYAP_SANDBOX_%s_PORT, or 0 for any free port)",
+			name, addr, err, name, upper(name))
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	return &service{
+		Service: Service{Name: name, Addr: ln.Addr().String(), BaseURL: s.baseURL(sc, port)},
+		ln:      ln,
+		srv: &http.Server{
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		},
+	}, nil
+}
+
+// baseURL is a service's configured public URL, or http://HOST:PORT. port
+// is the bound port, or 0 to use the configured one.
+func (s *Sandbox) baseURL(sc ServiceConfig, port int) string {
+	if sc.BaseURL != "" {
+		return sc.BaseURL
+	}
+	if port == 0 {
+		port = sc.Port
+	}
+	return "http://" + net.JoinHostPort(s.cfg.Host, strconv.Itoa(port))
+}
+
+// wrap puts the journal in front of a service's handler.
+func (s *Sandbox) wrap(name string, h http.Handler) http.Handler {
+	log := s.log.With("service", name)
+	observe := func(e journal.Entry) {
+		log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+			slog.String("method", e.Method), slog.String("path", e.Path),
+			slog.Int("status", e.Status), slog.Duration("latency", e.Latency))
+	}
+	if !log.Enabled(context.Background(), slog.LevelInfo) {
+		observe = nil
+	}
+	return s.Journal.Middleware(name, s.Clock.Now, observe)(h)
+}
+
+// Services lists the running services in start order.
+func (s *Sandbox) Services() []Service {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Service, len(s.services))
+	for i, svc := range s.services {
+		out[i] = svc.Service
+	}
+	return out
+}
+
+// Service returns one running service by name.
+func (s *Sandbox) Service(name string) (Service, bool) {
+	for _, svc := range s.Services() {
+		if svc.Name == name {
+			return svc, true
+		}
+	}
+	return Service{}, false
+}
+
+// Done is closed once every service has stopped serving.
+func (s *Sandbox) Done() <-chan struct{} { return s.stopped }
+
+// Shutdown stops accepting connections and waits for in-flight requests to
+// finish, until ctx ends; then it closes what is left. It returns the first
+// serving error, if a service failed.
+func (s *Sandbox) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	services := s.services
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	var errs []error
+	var wg sync.WaitGroup
+	var emu sync.Mutex
+	for _, svc := range services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := svc.srv.Shutdown(ctx); err != nil {
+				_ = svc.srv.Close()
+				emu.Lock()
+				errs = append(errs, fmt.Errorf("%s: in-flight requests did not finish: %w", svc.Name, err))
+				emu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.group.Wait(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the sandbox and serves until ctx is cancelled or a service
+// fails, then shuts down gracefully within the configured timeout.
+func (s *Sandbox) Run(ctx context.Context) error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.stopped:
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.Shutdown(sctx)
+	if err == nil {
+		s.log.Info("stopped")
+	}
+	return err
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

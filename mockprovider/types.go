@@ -1,0 +1,179 @@
+package mockprovider
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// User is an account holder at the provider.
+type User struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+// Asset is something a user holds at the provider: a points balance, say.
+// Balance is in minor units and never a float.
+type Asset struct {
+	ID          string `json:"id"`
+	UserID      string `json:"userId"`
+	Description string `json:"description"`
+	Currency    string `json:"currency"`
+	Balance     int64  `json:"balance"`
+}
+
+// assetJSON is the wire form of an Asset, exactly the documented Asset model:
+// four required strings, the balance in the smallest unit.
+type assetJSON struct {
+	ID          string `json:"id"`
+	UserID      string `json:"userId"`
+	Balance     string `json:"balance"`
+	Description string `json:"description"`
+}
+
+func (a Asset) wire() assetJSON {
+	return assetJSON{ID: a.ID, UserID: a.UserID, Balance: strconv.FormatInt(a.Balance, 10), Description: a.Description}
+}
+
+// Client is a registered OAuth client.
+type Client struct {
+	ID   string `mapstructure:"id" yaml:"id" json:"id"`
+	Name string `mapstructure:"name" yaml:"name" json:"name"`
+	// Secret is empty for a public client.
+	Secret string `mapstructure:"secret" yaml:"secret" json:"-"`
+	// AuthMethod is the token endpoint authentication method: none (public,
+	// PKCE only), client_secret_basic or client_secret_post.
+	AuthMethod   string   `mapstructure:"auth_method" yaml:"auth_method" json:"authMethod"`
+	RedirectURIs []string `mapstructure:"redirect_uris" yaml:"redirect_uris" json:"redirectUris"`
+	// GrantTypes the client may use; empty means authorization_code and refresh_token.
+	GrantTypes []string `mapstructure:"grant_types" yaml:"grant_types" json:"grantTypes"`
+}
+
+// Token endpoint authentication methods (RFC 8414 / RFC 7591 names).
+const (
+	AuthNone       = "none"
+	AuthSecretBase = "client_secret_basic"
+	AuthSecretPost = "client_secret_post"
+)
+
+// Grant types.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
+
+func (c Client) allows(grant string) bool {
+	if len(c.GrantTypes) == 0 {
+		return grant == GrantAuthorizationCode || grant == GrantRefreshToken
+	}
+	for _, g := range c.GrantTypes {
+		if g == grant {
+			return true
+		}
+	}
+	return false
+}
+
+func (c Client) public() bool { return c.AuthMethod == AuthNone }
+
+// Scopes is a set of the provider's scopes. The provider knows exactly two.
+type Scopes uint8
+
+// The scopes the provider supports.
+const (
+	ScopeRead Scopes = 1 << iota // assets:read
+	ScopePay                     // assets:pay
+)
+
+var scopeNames = [...]struct {
+	s    Scopes
+	name string
+}{{ScopeRead, "assets:read"}, {ScopePay, "assets:pay"}}
+
+// ParseScopes parses a space-separated scope list (RFC 6749 §3.3). unknown is
+// the first token that names no scope.
+func ParseScopes(s string) (scopes Scopes, unknown string, ok bool) {
+	for _, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			continue
+		}
+		found := false
+		for _, n := range scopeNames {
+			if tok == n.name {
+				scopes |= n.s
+				found = true
+			}
+		}
+		if !found {
+			return 0, tok, false
+		}
+	}
+	return scopes, "", true
+}
+
+// String is the canonical space-separated form, read before pay.
+func (s Scopes) String() string {
+	var parts []string
+	for _, n := range scopeNames {
+		if s&n.s != 0 {
+			parts = append(parts, n.name)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Has reports whether every scope in want is in s.
+func (s Scopes) Has(want Scopes) bool { return s&want == want }
+
+// Grant is one user's consent to one client: the family that every token
+// issued from one authorization code belongs to.
+type Grant struct {
+	ID        string    `json:"id"`
+	ClientID  string    `json:"clientId"`
+	UserID    string    `json:"userId"`
+	Scope     Scopes    `json:"-"`
+	CreatedAt time.Time `json:"createdAt"`
+	// RevokedAt is set once the grant and all its tokens are dead.
+	RevokedAt    time.Time `json:"revokedAt,omitzero"`
+	RevokeReason string    `json:"revokeReason,omitempty"`
+}
+
+// Revoked reports whether the grant has been revoked.
+func (g Grant) Revoked() bool { return !g.RevokedAt.IsZero() }
+
+// TokenInfo is what the resource server learns from a valid access token.
+type TokenInfo struct {
+	GrantID  string
+	ClientID string
+	UserID   string
+	Scope    Scopes
+	Expires  time.Time
+}
+
+// tokenResponse is the RFC 6749 §5.1 success body. scope is always sent.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+// metadata is the RFC 8414 authorization server metadata document.
+type metadata struct {
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	ResponseModesSupported                     []string `json:"response_modes_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	ScopesSupported                            []string `json:"scopes_supported"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
+}
