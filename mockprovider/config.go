@@ -71,6 +71,8 @@ func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("provider issuer %q must be an absolute http(s) URL", c.Issuer))
+	} else if strings.HasSuffix(c.Issuer, "/") || u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("provider issuer %q must have no trailing slash, query or fragment: it is compared byte for byte", c.Issuer))
 	}
 	if c.AccessTokenTTL <= 0 {
 		errs = append(errs, fmt.Errorf("provider.access_token_ttl must be positive, e.g. 3600s (got %s)", c.AccessTokenTTL))

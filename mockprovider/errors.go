@@ -14,8 +14,6 @@ type oauthError struct {
 	Code        string
 	Description string
 	Status      int
-	// basicChallenge adds WWW-Authenticate: Basic to a 401 (F46).
-	basicChallenge bool
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
@@ -28,8 +26,10 @@ func errInvalidGrant(format string, a ...any) *oauthError {
 	return &oauthError{Code: "invalid_grant", Description: fmt.Sprintf(format, a...), Status: http.StatusBadRequest}
 }
 
-func errInvalidClient(basic bool, format string, a ...any) *oauthError {
-	return &oauthError{Code: "invalid_client", Description: fmt.Sprintf(format, a...), Status: http.StatusUnauthorized, basicChallenge: basic}
+// errInvalidClient is failed client authentication: always 401, so always
+// with a Basic challenge (RFC 6749 §5.2, RFC 9110 §15.5.2; F46).
+func errInvalidClient(format string, a ...any) *oauthError {
+	return &oauthError{Code: "invalid_client", Description: fmt.Sprintf(format, a...), Status: http.StatusUnauthorized}
 }
 
 func errInvalidScope(format string, a ...any) *oauthError {
@@ -60,11 +60,10 @@ func noStore(w http.ResponseWriter) {
 }
 
 // writeOAuthError is the one writer of token and revocation endpoint errors:
-// JSON {error, error_description}, no-store, and a Basic challenge on a 401
-// that answered an Authorization header.
+// JSON {error, error_description}, no-store, and a Basic challenge on a 401.
 func (p *provider) writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	noStore(w)
-	if e.Status == http.StatusUnauthorized && e.basicChallenge {
+	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
 	}
 	body, _ := json.Marshal(struct {

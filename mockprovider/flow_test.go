@@ -2,8 +2,8 @@ package mockprovider
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"

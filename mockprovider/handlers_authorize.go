@@ -171,7 +171,8 @@ func sameExceptLoopbackPort(registered, got string) bool {
 		return false
 	}
 	return a.Scheme == b.Scheme && a.Hostname() == b.Hostname() && a.RawPath == b.RawPath &&
-		a.Path == b.Path && a.RawQuery == b.RawQuery && b.Fragment == "" && b.User == nil
+		a.Path == b.Path && a.RawQuery == b.RawQuery && a.ForceQuery == b.ForceQuery &&
+		!strings.Contains(got, "#") && b.User == nil
 }
 
 // validS256Challenge: an S256 challenge is exactly 43 base64url characters

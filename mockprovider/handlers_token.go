@@ -75,6 +75,8 @@ func (p *provider) exchangeCode(client Client, params singleParams) (tokenRespon
 		p.store.ReplayCode(h, now)
 		p.log.Warn("authorization code replayed; its grant is revoked", "client", client.ID)
 		return tokenResponse{}, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked")
+	case errors.Is(err, ErrCodeBurned):
+		return tokenResponse{}, errInvalidGrant("the authorization code was used up by an earlier failed exchange; start a new authorization")
 	case errors.Is(err, ErrExpired):
 		return tokenResponse{}, errInvalidGrant("the authorization code has expired (codes live %s)", p.cfg.CodeTTL)
 	}
@@ -109,8 +111,13 @@ func (p *provider) exchangeCode(client Client, params singleParams) (tokenRespon
 		return burn(errInvalidGrant("code_verifier does not match the code_challenge: BASE64URL(SHA256(code_verifier)) differs"))
 	}
 	access, refresh := randomToken("at_"), randomToken("rt_")
+	if !client.allows(GrantRefreshToken) {
+		refresh = "" // no refresh token a client could never use
+	}
 	g, err := p.store.RedeemCode(h, now, p.issue(access, refresh, now))
 	switch {
+	case errors.Is(err, ErrCodeBurned):
+		return tokenResponse{}, errInvalidGrant("the authorization code was used up by an earlier failed exchange; start a new authorization")
 	case errors.Is(err, ErrCodeReused):
 		return tokenResponse{}, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked")
 	case errors.Is(err, ErrExpired):
@@ -160,12 +167,15 @@ func (p *provider) refresh(client Client, params singleParams) (tokenResponse, *
 }
 
 func (p *provider) issue(access, refresh string, now time.Time) Issue {
-	return Issue{
+	iss := Issue{
 		Access:         hashOf(access),
-		Refresh:        hashOf(refresh),
 		AccessExpires:  now.Add(p.cfg.AccessTokenTTL),
 		RefreshExpires: now.Add(p.cfg.RefreshTokenTTL),
 	}
+	if refresh != "" {
+		iss.Refresh = hashOf(refresh)
+	}
+	return iss
 }
 
 func (p *provider) tokenResponse(access, refresh string, scope Scopes) tokenResponse {
@@ -182,7 +192,7 @@ func (p *provider) tokenResponse(access, refresh string, scope Scopes) tokenResp
 // exactly one method, the one the client is registered for; credentials never
 // in the query; Basic credentials form-decoded after base64 (F43–F48).
 func (p *provider) authenticateClient(r *http.Request, form url.Values) (Client, *oauthError) {
-	if q := r.URL.Query(); q.Get("client_secret") != "" {
+	if rawQuerySecret(r.URL.RawQuery) {
 		return Client{}, errInvalidRequest("client credentials must not be sent in the URL query; send them in the Authorization header or the form body")
 	}
 	params := singleParams{form}
@@ -192,23 +202,23 @@ func (p *provider) authenticateClient(r *http.Request, form url.Values) (Client,
 	if header := r.Header.Get("Authorization"); header != "" {
 		scheme, cred, _ := strings.Cut(header, " ")
 		if !strings.EqualFold(scheme, "basic") {
-			return Client{}, errInvalidClient(true, "the token endpoint takes HTTP Basic client authentication, not %s", scheme)
+			return Client{}, errInvalidClient("the token endpoint takes HTTP Basic client authentication, not %s", scheme)
 		}
 		if bodySecret != "" {
 			return Client{}, errInvalidRequest("use one client authentication method: the Authorization header and client_secret in the body were both sent")
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		if err != nil {
-			return Client{}, errInvalidClient(true, "the Basic credentials are not valid base64")
+			return Client{}, errInvalidClient("the Basic credentials are not valid base64")
 		}
 		encID, encSecret, ok := strings.Cut(string(raw), ":")
 		if !ok {
-			return Client{}, errInvalidClient(true, "the Basic credentials must be client_id:client_secret")
+			return Client{}, errInvalidClient("the Basic credentials must be client_id:client_secret")
 		}
 		id, err1 := url.QueryUnescape(encID)
 		secret, err2 := url.QueryUnescape(encSecret)
 		if err1 != nil || err2 != nil {
-			return Client{}, errInvalidClient(true, "the Basic credentials must be form-urlencoded before base64 (RFC 6749 §2.3.1)")
+			return Client{}, errInvalidClient("the Basic credentials must be form-urlencoded before base64 (RFC 6749 §2.3.1)")
 		}
 		if bodyID != "" && bodyID != id {
 			return Client{}, errInvalidRequest("client_id in the body differs from the one in the Authorization header")
@@ -216,33 +226,33 @@ func (p *provider) authenticateClient(r *http.Request, form url.Values) (Client,
 		c, ok := p.clients[id]
 		switch {
 		case !ok:
-			return Client{}, errInvalidClient(true, "unknown client %q", id)
+			return Client{}, errInvalidClient("unknown client %q", id)
 		case c.public():
-			return Client{}, errInvalidClient(true, "client %s is public (token_endpoint_auth_method none): send client_id in the form body and no Authorization header", id)
+			return Client{}, errInvalidClient("client %s is public (token_endpoint_auth_method none): send client_id in the form body and no Authorization header", id)
 		case c.AuthMethod != AuthSecretBase:
-			return Client{}, errInvalidClient(true, "client %s is registered for %s, not client_secret_basic", id, c.AuthMethod)
+			return Client{}, errInvalidClient("client %s is registered for %s, not client_secret_basic", id, c.AuthMethod)
 		case subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1:
-			return Client{}, errInvalidClient(true, "client authentication failed: wrong client secret")
+			return Client{}, errInvalidClient("client authentication failed: wrong client secret")
 		}
 		return c, nil
 	}
 
 	if bodyID == "" {
-		return Client{}, errInvalidClient(false, "client_id is required in the form body (or authenticate with HTTP Basic)")
+		return Client{}, errInvalidClient("client_id is required in the form body (or authenticate with HTTP Basic)")
 	}
 	c, ok := p.clients[bodyID]
 	switch {
 	case !ok:
-		return Client{}, errInvalidClient(false, "unknown client %q", bodyID)
+		return Client{}, errInvalidClient("unknown client %q", bodyID)
 	case bodySecret != "":
 		if c.AuthMethod != AuthSecretPost {
-			return Client{}, errInvalidClient(false, "client %s is registered for %s, not client_secret_post", bodyID, c.AuthMethod)
+			return Client{}, errInvalidClient("client %s is registered for %s, not client_secret_post", bodyID, c.AuthMethod)
 		}
 		if subtle.ConstantTimeCompare([]byte(bodySecret), []byte(c.Secret)) != 1 {
-			return Client{}, errInvalidClient(false, "client authentication failed: wrong client secret")
+			return Client{}, errInvalidClient("client authentication failed: wrong client secret")
 		}
 	case !c.public():
-		return Client{}, errInvalidClient(false, "client %s is confidential: authenticate with %s", bodyID, c.AuthMethod)
+		return Client{}, errInvalidClient("client %s is confidential: authenticate with %s", bodyID, c.AuthMethod)
 	}
 	return c, nil
 }
@@ -267,4 +277,17 @@ func s256Matches(verifier, challenge string) bool {
 	sum := sha256.Sum256([]byte(verifier))
 	got := base64.RawURLEncoding.EncodeToString(sum[:])
 	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
+}
+
+// rawQuerySecret reports a non-empty client_secret in a raw query string,
+// even one that is not validly percent-encoded (a raw secret holding '%'),
+// which URL.Query drops without a word (F44).
+func rawQuerySecret(raw string) bool {
+	for _, pair := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(k); err == nil && k == "client_secret" && v != "" {
+			return true
+		}
+	}
+	return false
 }

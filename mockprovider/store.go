@@ -23,6 +23,7 @@ var (
 	ErrExpired      = errors.New("expired")
 	ErrRevoked      = errors.New("revoked")
 	ErrCodeReused   = errors.New("authorization code already used")
+	ErrCodeBurned   = errors.New("authorization code used up by a failed exchange")
 	ErrTokenReused  = errors.New("refresh token already rotated")
 	ErrWrongClient  = errors.New("issued to another client")
 	ErrScopeTooWide = errors.New("scope exceeds the grant")
@@ -72,7 +73,8 @@ type refreshRecord struct {
 }
 
 // Issue is what to mint when a code is redeemed or a refresh token rotated:
-// the hashes of freshly generated tokens and their lifetimes.
+// the hashes of freshly generated tokens and their lifetimes. A zero Refresh
+// hash issues no refresh token (a client without the refresh_token grant).
 type Issue struct {
 	Access, Refresh               hash
 	AccessExpires, RefreshExpires time.Time
@@ -273,6 +275,8 @@ func (s *MemStore) Code(h hash, now time.Time) (Code, error) {
 	switch {
 	case !ok:
 		return Code{}, ErrNotFound
+	case rec.state == codeBurned:
+		return rec.Code, ErrCodeBurned
 	case rec.state != codeUnused:
 		return rec.Code, ErrCodeReused
 	case !now.Before(rec.ExpiresAt):
@@ -316,7 +320,7 @@ func (s *MemStore) RedeemCode(h hash, now time.Time, iss Issue) (Grant, error) {
 		}
 		return Grant{}, ErrCodeReused
 	case codeBurned:
-		return Grant{}, ErrCodeReused
+		return Grant{}, ErrCodeBurned
 	}
 	if !now.Before(rec.ExpiresAt) {
 		return Grant{}, ErrExpired
@@ -336,7 +340,9 @@ func (s *MemStore) issueLocked(g *Grant, refreshScope Scopes, generation int, is
 		scope = refreshScope
 	}
 	s.access[iss.Access] = &accessRecord{grantID: g.ID, scope: scope, expiresAt: iss.AccessExpires}
-	s.refresh[iss.Refresh] = &refreshRecord{grantID: g.ID, scope: refreshScope, generation: generation, expiresAt: iss.RefreshExpires}
+	if iss.Refresh != (hash{}) {
+		s.refresh[iss.Refresh] = &refreshRecord{grantID: g.ID, scope: refreshScope, generation: generation, expiresAt: iss.RefreshExpires}
+	}
 	s.wrote(now)
 }
 

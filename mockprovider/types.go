@@ -152,12 +152,13 @@ type TokenInfo struct {
 	Expires  time.Time
 }
 
-// tokenResponse is the RFC 6749 §5.1 success body. scope is always sent.
+// tokenResponse is the RFC 6749 §5.1 success body. scope is always sent;
+// refresh_token is left out only for a client without the refresh grant.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
 }
 

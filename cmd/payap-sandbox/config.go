@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
@@ -69,19 +71,39 @@ func newFlagSet(def sandbox.Config) *pflag.FlagSet {
 // environment, the config file and the defaults.
 func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (sandbox.Config, error) {
 	v := viper.New()
-	v.SetEnvPrefix(envPrefix)
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
 
-	// SetDefault for every key, so that environment variables reach keys
-	// that no file or flag mentions (viper#761).
+	// SetDefault for every key, so that every key is known to viper.
 	def := sandbox.DefaultConfig()
 	walkKeys(reflect.ValueOf(def), "", func(key string, val reflect.Value) { v.SetDefault(key, val.Interface()) })
 
+	changed := map[string]bool{}
 	for _, f := range flagKeys {
 		if err := v.BindPFlag(f.key, fs.Lookup(f.flag)); err != nil {
 			return sandbox.Config{}, err
 		}
+		changed[f.key] = fs.Changed(f.flag)
+	}
+
+	// The environment is read through getenv (not viper's AutomaticEnv, which
+	// reads os.Getenv and leaves every value a string that the strict decoder
+	// below refuses for ints and bools). A value is typed like the key's
+	// default and set unless a flag on the command line beats it.
+	var envErrs []error
+	walkKeys(reflect.ValueOf(def), "", func(key string, val reflect.Value) {
+		name := envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		raw := getenv(name)
+		if raw == "" || changed[key] {
+			return
+		}
+		typed, err := parseEnv(raw, val)
+		if err != nil {
+			envErrs = append(envErrs, fmt.Errorf("%s (%s): %w", name, key, err))
+			return
+		}
+		v.Set(key, typed)
+	})
+	if err := errors.Join(envErrs...); err != nil {
+		return sandbox.Config{}, fmt.Errorf("config: %w", err)
 	}
 
 	path, _ := fs.GetString("config")
@@ -110,6 +132,37 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (sandbox.Config, 
 		return sandbox.Config{}, fmt.Errorf("config: %w", errors.Unwrap(err))
 	}
 	return cfg, nil
+}
+
+// parseEnv converts an environment value to the type of the key's default.
+func parseEnv(raw string, def reflect.Value) (any, error) {
+	if def.Type() == reflect.TypeOf(time.Duration(0)) {
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a duration such as 60s or 5m", raw)
+		}
+		return d, nil
+	}
+	switch def.Kind() {
+	case reflect.String:
+		return raw, nil
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", raw)
+		}
+		return b, nil
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an integer", raw)
+		}
+		if def.Kind() == reflect.Int {
+			return int(n), nil
+		}
+		return n, nil
+	}
+	return nil, errors.New("can be set only in the config file")
 }
 
 func xdgConfigHome(getenv func(string) string) string {

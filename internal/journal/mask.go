@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -155,13 +156,40 @@ func MaskBody(contentType string, body []byte) string {
 		if masked, ok := maskJSON(body); ok {
 			return masked
 		}
+		return maskJSONText(s)
 	}
 	return s
 }
 
+// jsonPairRE finds "key":"value" pairs in text that is not valid JSON; the
+// value may run to the end of the text, as it does in a truncated body.
+var jsonPairRE = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)`)
+
+// maskJSONText masks the string values of secret keys in JSON that could not
+// be parsed (a body cut at max_body_bytes, say), keeping the rest of the text
+// as it is, so that a truncated token response never keeps its tokens.
+func maskJSONText(s string) string {
+	var out strings.Builder
+	last := 0
+	for _, m := range jsonPairRE.FindAllStringSubmatchIndex(s, -1) {
+		key, val := s[m[2]:m[3]], s[m[4]:m[5]]
+		if !sensitive(key) || val == "" {
+			continue
+		}
+		out.WriteString(s[last:m[4]])
+		out.WriteString(MaskValue(val, keepsTail(key)))
+		last = m[5]
+	}
+	if last == 0 {
+		return s
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
 // maskJSON re-emits a JSON document with the string values of secret keys
 // masked, keeping key order. ok is false when the body is not valid JSON (a
-// truncated body, say); the caller then keeps the text as it is.
+// truncated body, say); the caller then masks the text with maskJSONText.
 func maskJSON(body []byte) (string, bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -32,11 +32,20 @@ func (j *Journal) Middleware(service string, now func() time.Time, observe func(
 			defer func() {
 				// Recorded even when the handler panics (net/http recovers it
 				// for the connection); the panic goes on up unchanged.
+				panicked := recover()
 				e.Latency = time.Since(start)
 				e.Status = rec.status
-				if e.Status == 0 {
+				switch {
+				case panicked != nil && e.Status == 0:
+					e.Status = http.StatusInternalServerError
+				case e.Status == 0:
 					e.Status = http.StatusOK
 				}
+				defer func() {
+					if panicked != nil {
+						panic(panicked)
+					}
+				}()
 				if reqBody != nil {
 					e.RequestBody = MaskBody(r.Header.Get("Content-Type"), reqBody.buf)
 					e.BodyTruncated = reqBody.truncated

@@ -29,7 +29,11 @@ func (s *Sandbox) Credentials() []Credential {
 		}
 	}
 	for _, c := range s.Config().Provider.Clients {
-		desc := c.ID + " (" + c.AuthMethod + ")"
+		method := c.AuthMethod
+		if method == mockprovider.AuthNone {
+			method = "public, PKCE"
+		}
+		desc := c.ID + " (" + method + ")"
 		if len(c.RedirectURIs) > 0 {
 			desc += " → " + strings.Join(c.RedirectURIs, ", ")
 		}

@@ -111,8 +111,8 @@ func (c *Config) Validate() error {
 	if c.Journal.Capacity < 1 || c.Journal.Capacity > 1_000_000 {
 		errs = append(errs, fmt.Errorf("journal.capacity must be between 1 and 1000000 (got %d)", c.Journal.Capacity))
 	}
-	if c.Journal.MaxBodyBytes < 0 || c.Journal.MaxBodyBytes > 1<<20 {
-		errs = append(errs, fmt.Errorf("journal.max_body_bytes must be between 0 and 1048576 (got %d)", c.Journal.MaxBodyBytes))
+	if c.Journal.MaxBodyBytes < 1 || c.Journal.MaxBodyBytes > 1<<20 {
+		errs = append(errs, fmt.Errorf("journal.max_body_bytes must be between 1 and 1048576 (got %d)", c.Journal.MaxBodyBytes))
 	}
 	for _, s := range []struct {
 		key string

@@ -215,6 +215,20 @@ func (s *Sandbox) Service(name string) (Service, bool) {
 	return Service{}, false
 }
 
+// Handler returns the handler a started service serves, journal included, so
+// that tests and benchmarks can drive the stack in-process. It is nil for a
+// service that is not running.
+func (s *Sandbox) Handler(name string) http.Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, svc := range s.services {
+		if svc.Name == name {
+			return svc.srv.Handler
+		}
+	}
+	return nil
+}
+
 // Done is closed once every service has stopped serving.
 func (s *Sandbox) Done() <-chan struct{} { return s.stopped }
 
