@@ -1,11 +1,12 @@
 package mockprovider
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/payap/payap-sandbox/internal/httpx"
 )
 
 // oauthError is an RFC 6749 error: the code, a description that says how to
@@ -66,13 +67,14 @@ func (p *provider) writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
 	}
-	body, _ := json.Marshal(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description,omitempty"`
-	}{e.Code, describe(e.Description)})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(body)
+	httpx.WriteJSON(w, e.Status, errorBody{Error: e.Code, Description: describe(e.Description)})
+}
+
+// errorBody is the RFC 6749 §5.2 error body, used for every JSON error.
+type errorBody struct {
+	Error       string `json:"error,omitempty"`
+	Description string `json:"error_description,omitempty"`
+	Scope       string `json:"scope,omitempty"`
 }
 
 // realm names the provider in authentication challenges.
@@ -91,14 +93,7 @@ func writeBearerError(w http.ResponseWriter, status int, code, description strin
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	w.Header().Set("Cache-Control", "no-store")
-	body, _ := json.Marshal(struct {
-		Error       string `json:"error,omitempty"`
-		Description string `json:"error_description"`
-		Scope       string `json:"scope,omitempty"`
-	}{code, describe(description), scopeString(scope)})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	httpx.WriteJSON(w, status, errorBody{Error: code, Description: describe(description), Scope: scopeString(scope)})
 }
 
 func scopeString(s Scopes) string {
@@ -110,25 +105,14 @@ func scopeString(s Scopes) string {
 
 // writeNotFound answers an unknown path or resource with a JSON 404.
 func writeNotFound(w http.ResponseWriter, description string) {
-	body, _ := json.Marshal(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}{"not_found", describe(description)})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write(body)
+	httpx.WriteJSON(w, http.StatusNotFound, errorBody{Error: "not_found", Description: describe(description)})
 }
 
 // writeMethodNotAllowed answers a method a path does not serve.
 func writeMethodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	noStore(w)
-	body, _ := json.Marshal(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}{"invalid_request", describe(fmt.Sprintf("method %s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	_, _ = w.Write(body)
+	httpx.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "invalid_request",
+		Description: describe(fmt.Sprintf("method %s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))})
 }
 
 // redirectError sends an authorization error back to the client's redirect

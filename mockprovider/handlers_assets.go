@@ -1,10 +1,11 @@
 package mockprovider
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/payap/payap-sandbox/internal/httpx"
 )
 
 // handleListAssets is GET /assets: a bare JSON array of the token's user's
@@ -20,7 +21,7 @@ func (p *provider) handleListAssets(w http.ResponseWriter, r *http.Request) {
 		out[i] = a.wire()
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSONBody(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // handleGetAsset is GET /assets/{assetId}: the live balance of one asset.
@@ -37,7 +38,7 @@ func (p *provider) handleGetAsset(w http.ResponseWriter, r *http.Request, id str
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSONBody(w, http.StatusOK, a.wire())
+	httpx.WriteJSON(w, http.StatusOK, a.wire())
 }
 
 // authenticateBearer is the resource server's RFC 6750 check. It answers the
@@ -86,16 +87,4 @@ func (p *provider) authenticateBearer(w http.ResponseWriter, r *http.Request, ne
 		return TokenInfo{}, false
 	}
 	return info, true
-}
-
-// writeJSONBody writes v as JSON.
-func writeJSONBody(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }

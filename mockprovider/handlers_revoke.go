@@ -5,26 +5,20 @@ import (
 	"net/http"
 )
 
+// revokeParams are the revocation endpoint's parameters; each may appear once.
+var revokeParams = []string{"token", "token_type_hint", "client_id", "client_secret"}
+
 // handleRevoke is RFC 7009 token revocation, with the token endpoint's
 // client authentication (I60). Unknown, expired, revoked or garbage tokens
 // answer 200 (I61); another client's token is refused with 400
 // unauthorized_client [mock choice] and not revoked.
 func (p *provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	form, oerr := readForm(w, r)
+	params, client, oerr := p.readClientRequest(w, r, revokeParams)
 	if oerr != nil {
 		p.writeOAuthError(w, oerr)
 		return
 	}
-	if name := repeated(form, "token", "token_type_hint", "client_id", "client_secret"); name != "" {
-		p.writeOAuthError(w, errInvalidRequest("%s must not be repeated", name))
-		return
-	}
-	client, oerr := p.authenticateClient(r, form)
-	if oerr != nil {
-		p.writeOAuthError(w, oerr)
-		return
-	}
-	token, _ := singleParams{form}.get("token")
+	token, _ := params.get("token")
 	if token == "" {
 		p.writeOAuthError(w, errInvalidRequest("token is required"))
 		return

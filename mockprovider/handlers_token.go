@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/payap/payap-sandbox/internal/httpx"
 )
 
 // tokenParams are the token endpoint's parameters; each may appear once.
@@ -17,21 +19,11 @@ var tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier"
 // handleToken is the token endpoint (RFC 6749 §3.2, §4.1.3, §6). Every
 // answer, success or error, is JSON with Cache-Control: no-store (F49).
 func (p *provider) handleToken(w http.ResponseWriter, r *http.Request) {
-	form, oerr := readForm(w, r)
+	params, client, oerr := p.readClientRequest(w, r, tokenParams)
 	if oerr != nil {
 		p.writeOAuthError(w, oerr)
 		return
 	}
-	if name := repeated(form, tokenParams...); name != "" {
-		p.writeOAuthError(w, errInvalidRequest("%s must not be repeated", name))
-		return
-	}
-	client, oerr := p.authenticateClient(r, form)
-	if oerr != nil {
-		p.writeOAuthError(w, oerr)
-		return
-	}
-	params := singleParams{form}
 	grant, _ := params.get("grant_type")
 	switch grant {
 	case "":
@@ -49,7 +41,7 @@ func (p *provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		if oerr == nil {
 			noStore(w)
-			writeJSONBody(w, http.StatusOK, resp)
+			httpx.WriteJSON(w, http.StatusOK, resp)
 			return
 		}
 	default:
@@ -186,6 +178,20 @@ func (p *provider) tokenResponse(access, refresh string, scope Scopes) tokenResp
 		RefreshToken: refresh,
 		Scope:        scope.String(),
 	}
+}
+
+// readClientRequest reads the form of a token or revocation request, refuses
+// repeated parameters, and authenticates the client.
+func (p *provider) readClientRequest(w http.ResponseWriter, r *http.Request, names []string) (singleParams, Client, *oauthError) {
+	form, oerr := readForm(w, r)
+	if oerr != nil {
+		return singleParams{}, Client{}, oerr
+	}
+	if name := repeated(form, names...); name != "" {
+		return singleParams{}, Client{}, errInvalidRequest("%s must not be repeated", name)
+	}
+	client, oerr := p.authenticateClient(r, form)
+	return singleParams{form}, client, oerr
 }
 
 // authenticateClient applies RFC 6749 §2.3 to a token or revocation request:

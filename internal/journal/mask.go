@@ -130,8 +130,9 @@ func MaskQuery(q string) string {
 // mayHoldSecret is a cheap pre-check so that ordinary bodies (asset JSON, say)
 // are not parsed at all.
 func mayHoldSecret(s string) bool {
-	for _, w := range []string{"token", "code", "password", "secret", "key"} {
-		if strings.Contains(strings.ToLower(s), w) {
+	lower := strings.ToLower(s)
+	for _, w := range [...]string{"token", "code", "password", "secret", "key"} {
+		if strings.Contains(lower, w) {
 			return true
 		}
 	}
