@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/payap/payap-sandbox/mockpayap"
 	"github.com/payap/payap-sandbox/mockprovider"
 )
 
@@ -27,6 +28,16 @@ func (s *Sandbox) Credentials() []Credential {
 		if u.Username != mockprovider.DemoUsername {
 			out = append(out, Credential{"provider login", u.Username + " / " + u.Password})
 		}
+	}
+	for _, u := range s.PayapStore.Users() {
+		what := "Payap app login"
+		if u.Email == mockpayap.DemoEmail {
+			what = "Payap demo login"
+		}
+		out = append(out, Credential{what, u.Email + " / " + u.Password})
+	}
+	for _, at := range s.PayapStore.AssetTypes() {
+		out = append(out, Credential{"Payap asset type", at.Name + " (" + at.Description + ") → " + at.ProviderURL})
 	}
 	for _, c := range s.Config().Provider.Clients {
 		method := c.AuthMethod
@@ -51,6 +62,9 @@ func (s *Sandbox) WriteBanner(w io.Writer) {
 	}
 	if p, ok := s.Service(ServiceProvider); ok {
 		fmt.Fprintf(&b, "\n  OAuth metadata  %s/.well-known/oauth-authorization-server\n", p.BaseURL)
+	}
+	if p, ok := s.Service(ServicePayap); ok {
+		fmt.Fprintf(&b, "  Payap API       %s/openapi.json\n  Payap JWKS      %s/.well-known/jwks.json\n", p.BaseURL, p.BaseURL)
 	}
 	b.WriteString("\n")
 	for _, c := range s.Credentials() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/payap/payap-sandbox/internal/journal"
+	"github.com/payap/payap-sandbox/mockpayap"
 	"github.com/payap/payap-sandbox/mockprovider"
 )
 
@@ -28,7 +29,7 @@ type Config struct {
 	Clock           ClockConfig    `mapstructure:"clock" yaml:"clock" json:"clock"`
 	Journal         journal.Config `mapstructure:"journal" yaml:"journal" json:"journal"`
 	Provider        ProviderConfig `mapstructure:"provider" yaml:"provider" json:"provider"`
-	Payap           ServiceConfig  `mapstructure:"payap" yaml:"payap" json:"payap"`
+	Payap           PayapConfig    `mapstructure:"payap" yaml:"payap" json:"payap"`
 	Centrapay       ServiceConfig  `mapstructure:"centrapay" yaml:"centrapay" json:"centrapay"`
 }
 
@@ -60,6 +61,12 @@ type ProviderConfig struct {
 	mockprovider.Config `mapstructure:",squash" yaml:",inline"`
 }
 
+// PayapConfig is the mock Payap's listener plus its own settings.
+type PayapConfig struct {
+	ServiceConfig    `mapstructure:",squash" yaml:",inline"`
+	mockpayap.Config `mapstructure:",squash" yaml:",inline"`
+}
+
 // Default ports: memorable and out of the way of common dev servers.
 const (
 	DefaultProviderPort  = 8401
@@ -77,7 +84,7 @@ func DefaultConfig() Config {
 		Log:             LogConfig{Level: "info", Format: "text"},
 		Journal:         journal.DefaultConfig(),
 		Provider:        ProviderConfig{ServiceConfig: ServiceConfig{Port: DefaultProviderPort}, Config: mockprovider.DefaultConfig()},
-		Payap:           ServiceConfig{Port: DefaultPayapPort},
+		Payap:           PayapConfig{ServiceConfig: ServiceConfig{Port: DefaultPayapPort}, Config: mockpayap.DefaultConfig()},
 		Centrapay:       ServiceConfig{Port: DefaultCentrapayPort},
 	}
 }
@@ -117,7 +124,7 @@ func (c *Config) Validate() error {
 	for _, s := range []struct {
 		key string
 		svc *ServiceConfig
-	}{{"provider", &c.Provider.ServiceConfig}, {"payap", &c.Payap}, {"centrapay", &c.Centrapay}} {
+	}{{"provider", &c.Provider.ServiceConfig}, {"payap", &c.Payap.ServiceConfig}, {"centrapay", &c.Centrapay}} {
 		if s.svc.Port < 0 || s.svc.Port > 65535 {
 			errs = append(errs, fmt.Errorf("%s.port must be between 0 and 65535 (got %d)", s.key, s.svc.Port))
 		}
@@ -133,6 +140,14 @@ func (c *Config) Validate() error {
 	p := c.Provider.Config
 	p.Issuer = "http://127.0.0.1" // checked for real once bound
 	if err := p.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Payap.Provider.BaseURL != "" {
+		if canon, err := canonicalBaseURL(c.Payap.Provider.BaseURL); err == nil {
+			c.Payap.Provider.BaseURL = canon
+		}
+	}
+	if err := c.Payap.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

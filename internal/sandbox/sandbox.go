@@ -19,6 +19,8 @@ import (
 
 	"github.com/payap/payap-sandbox/internal/clock"
 	"github.com/payap/payap-sandbox/internal/journal"
+	"github.com/payap/payap-sandbox/internal/payapjwt"
+	"github.com/payap/payap-sandbox/mockpayap"
 	"github.com/payap/payap-sandbox/mockprovider"
 )
 
@@ -47,6 +49,12 @@ type Sandbox struct {
 	Journal *journal.Journal
 	// ProviderStore holds the mock provider's users, assets and grants.
 	ProviderStore *mockprovider.MemStore
+	// PayapStore holds the mock Payap's users, connections and wallet.
+	PayapStore *mockpayap.MemStore
+	// Keys are Payap's ES256 signing keys, published at its JWKS URL.
+	Keys *payapjwt.Keyring
+	// Signer signs Payap's requests to providers with Keys.
+	Signer *payapjwt.Signer
 
 	mu       sync.Mutex
 	started  bool
@@ -79,12 +87,23 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 	if err := mockprovider.Seed(store, cfg.Seed); err != nil {
 		return nil, fmt.Errorf("seed the provider: %w", err)
 	}
+	payapStore := mockpayap.NewMemStore()
+	if err := mockpayap.Seed(payapStore, cfg.Seed); err != nil {
+		return nil, fmt.Errorf("seed the mock Payap: %w", err)
+	}
+	keys, err := payapjwt.NewKeyring(payapjwt.KeyringConfig{}, clk)
+	if err != nil {
+		return nil, fmt.Errorf("make Payap's signing key: %w", err)
+	}
 	return &Sandbox{
 		cfg:           cfg,
 		log:           log,
 		Clock:         clk,
 		Journal:       journal.New(cfg.Journal),
 		ProviderStore: store,
+		PayapStore:    payapStore,
+		Keys:          keys,
+		Signer:        payapjwt.NewSigner(keys, clk),
 		stopped:       make(chan struct{}),
 	}, nil
 }
@@ -110,14 +129,20 @@ func (s *Sandbox) Start() error {
 	if err != nil {
 		return err
 	}
+	payap, err := s.listen(ServicePayap, s.cfg.Payap.ServiceConfig)
+	if err != nil {
+		provider.ln.Close()
+		return err
+	}
+	closeAll := func() { provider.ln.Close(); payap.ln.Close() }
 
 	pcfg := s.cfg.Provider.Config
 	pcfg.Issuer = provider.BaseURL
 	if len(pcfg.Clients) == 0 {
-		pcfg.Clients = []mockprovider.Client{mockprovider.DefaultClient(s.baseURL(s.cfg.Payap, 0) + "/callback")}
+		pcfg.Clients = []mockprovider.Client{mockprovider.DefaultClient(payap.BaseURL + "/callback")}
 	}
 	if err := pcfg.Validate(); err != nil {
-		provider.ln.Close()
+		closeAll()
 		return err
 	}
 	s.cfg.Provider.Config = pcfg
@@ -126,7 +151,24 @@ func (s *Sandbox) Start() error {
 		Clock:  s.Clock,
 		Logger: s.log.With("service", ServiceProvider),
 	}))
-	s.services = []*service{provider}
+
+	acfg := s.cfg.Payap.Config
+	acfg.PublicURL = payap.BaseURL
+	if err := mockpayap.RegisterAssetType(s.PayapStore, acfg.Provider, provider.BaseURL); err != nil {
+		closeAll()
+		return err
+	}
+	if acfg.Provider.BaseURL == "" {
+		acfg.Provider.BaseURL = provider.BaseURL
+	}
+	s.cfg.Payap.Config = acfg
+	payap.srv.Handler = s.wrap(ServicePayap, mockpayap.New(acfg, mockpayap.Deps{
+		Store:  s.PayapStore,
+		Clock:  s.Clock,
+		JWKS:   s.Keys,
+		Logger: s.log.With("service", ServicePayap),
+	}))
+	s.services = []*service{provider, payap}
 
 	s.group = &errgroup.Group{}
 	for _, svc := range s.services {

@@ -1,0 +1,424 @@
+package mockpayap
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Errors the store returns.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrExists       = errors.New("already exists")
+	ErrStateUnknown = errors.New("state unknown or already used")
+	ErrStateExpired = errors.New("state expired")
+)
+
+func hashOf(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+// Store holds the mock Payap's users, sessions, asset types, connections and
+// wallet entries. Every method is atomic; state values and session tokens
+// are kept only as hashes.
+type Store interface {
+	PutUser(u User) error
+	Users() []User
+	User(id string) (User, bool)
+	UserByEmail(email string) (User, bool)
+
+	CreateSession(tokenHash [32]byte, userID string, now, expires time.Time)
+	Session(tokenHash [32]byte, now time.Time) (userID string, ok bool)
+	DeleteSession(tokenHash [32]byte)
+
+	PutAssetType(t AssetType) error
+	AssetTypes() []AssetType
+	AssetType(name string) (AssetType, bool)
+
+	// NewConnection stores a pending connection and gives it an id.
+	NewConnection(c Connection) Connection
+	Connection(id string) (Connection, bool)
+	// Connections lists a user's connections, forgetting pending ones whose
+	// authorization lapsed.
+	Connections(userID string, now time.Time) []Connection
+	// StartReauthorization puts an existing connection back through consent.
+	StartReauthorization(id string, p pendingAuth, authURL string) error
+	// TakeState finds the connection an OAuth state belongs to and forgets
+	// the state, so it can be used once only.
+	TakeState(stateHash [32]byte, now time.Time) (Connection, error)
+	// Complete stores the tokens and granted scope of a connection and
+	// replaces its wallet entries with one per asset, keeping the ids of
+	// assets it already had.
+	Complete(id, scope string, t tokens, assets []WalletEntry, now time.Time) (Connection, error)
+	// Abandon forgets a pending connection whose authorization failed; a
+	// connection that was connected before keeps its last state.
+	Abandon(id string)
+	SetTokens(id string, t tokens, scope string) error
+	// NeedsReconnect drops a connection's tokens and records why.
+	NeedsReconnect(id string, p Problem) error
+	// DeleteConnection removes a connection and its wallet entries, and
+	// returns the tokens it held so the caller can revoke them.
+	DeleteConnection(id string) (tokens, error)
+
+	Entries(userID string) []WalletEntry
+	Entry(id string) (WalletEntry, bool)
+}
+
+var _ Store = (*MemStore)(nil)
+
+// MemStore is the in-memory Store.
+type MemStore struct {
+	mu          sync.RWMutex
+	users       map[string]User
+	byEmail     map[string]string
+	sessions    map[[32]byte]session
+	assetTypes  map[string]AssetType
+	connections map[string]*Connection
+	byState     map[[32]byte]string
+	entries     map[string]*WalletEntry
+	connSeq     int
+	entrySeq    int
+}
+
+type session struct {
+	userID  string
+	expires time.Time
+}
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		users:       map[string]User{},
+		byEmail:     map[string]string{},
+		sessions:    map[[32]byte]session{},
+		assetTypes:  map[string]AssetType{},
+		connections: map[string]*Connection{},
+		byState:     map[[32]byte]string{},
+		entries:     map[string]*WalletEntry{},
+	}
+}
+
+// PutUser adds a user with a unique id and e-mail.
+func (s *MemStore) PutUser(u User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.ID]; ok {
+		return fmt.Errorf("user %q: %w", u.ID, ErrExists)
+	}
+	if _, ok := s.byEmail[u.Email]; ok {
+		return fmt.Errorf("e-mail %q: %w", u.Email, ErrExists)
+	}
+	s.users[u.ID] = u
+	s.byEmail[u.Email] = u.ID
+	return nil
+}
+
+// Users lists the users by e-mail.
+func (s *MemStore) Users() []User {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
+	return out
+}
+
+// User returns one user.
+func (s *MemStore) User(id string) (User, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.users[id]
+	return u, ok
+}
+
+// UserByEmail finds a user by e-mail.
+func (s *MemStore) UserByEmail(email string) (User, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.users[s.byEmail[email]]
+	return u, ok
+}
+
+// CreateSession stores a session under its token's hash. Past maxSessions
+// the expired ones go first, then any.
+func (s *MemStore) CreateSession(h [32]byte, userID string, now, expires time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= maxSessions {
+		for k, v := range s.sessions {
+			if !now.Before(v.expires) {
+				delete(s.sessions, k)
+			}
+		}
+		for k := range s.sessions {
+			if len(s.sessions) < maxSessions {
+				break
+			}
+			delete(s.sessions, k)
+		}
+	}
+	s.sessions[h] = session{userID: userID, expires: expires}
+}
+
+// maxSessions bounds the sessions a flood of sign-ins can create.
+const maxSessions = 10_000
+
+// Session resolves a live session.
+func (s *MemStore) Session(h [32]byte, now time.Time) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions[h]
+	if !ok || !now.Before(sess.expires) {
+		return "", false
+	}
+	return sess.userID, true
+}
+
+// DeleteSession signs a session out.
+func (s *MemStore) DeleteSession(h [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, h)
+}
+
+// PutAssetType registers an asset type; names are unique.
+func (s *MemStore) PutAssetType(t AssetType) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.assetTypes[t.Name]; ok {
+		return fmt.Errorf("asset type %q: %w", t.Name, ErrExists)
+	}
+	s.assetTypes[t.Name] = t
+	return nil
+}
+
+// AssetTypes lists the registered asset types by name.
+func (s *MemStore) AssetTypes() []AssetType {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]AssetType, 0, len(s.assetTypes))
+	for _, t := range s.assetTypes {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// AssetType returns one asset type.
+func (s *MemStore) AssetType(name string) (AssetType, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.assetTypes[name]
+	return t, ok
+}
+
+// NewConnection stores a new pending connection.
+func (s *MemStore) NewConnection(c Connection) Connection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.connSeq++
+	c.ID = fmt.Sprintf("conn_%04d", s.connSeq)
+	s.connections[c.ID] = &c
+	if c.pending != nil {
+		s.byState[c.pending.stateHash] = c.ID
+	}
+	return c
+}
+
+// Connection returns one connection.
+func (s *MemStore) Connection(id string) (Connection, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.connections[id]
+	if !ok {
+		return Connection{}, false
+	}
+	return *c, true
+}
+
+// Connections lists a user's connections, oldest first.
+func (s *MemStore) Connections(userID string, now time.Time) []Connection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Connection
+	for id, c := range s.connections {
+		if c.UserID != userID {
+			continue
+		}
+		if c.pending != nil && !now.Before(c.pending.expiresAt) {
+			delete(s.byState, c.pending.stateHash)
+			if c.Status == StatusPending {
+				delete(s.connections, id)
+				continue
+			}
+			c.pending, c.AuthURL = nil, ""
+		}
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// StartReauthorization begins a new consent for an existing connection.
+func (s *MemStore) StartReauthorization(id string, p pendingAuth, authURL string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if c.pending != nil {
+		delete(s.byState, c.pending.stateHash)
+	}
+	c.pending, c.AuthURL = &p, authURL
+	s.byState[p.stateHash] = id
+	return nil
+}
+
+// TakeState resolves and forgets an OAuth state.
+func (s *MemStore) TakeState(h [32]byte, now time.Time) (Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byState[h]
+	if !ok {
+		return Connection{}, ErrStateUnknown
+	}
+	delete(s.byState, h)
+	c := s.connections[id]
+	p := c.pending
+	c.pending, c.AuthURL = nil, ""
+	if !now.Before(p.expiresAt) {
+		if c.Status == StatusPending {
+			delete(s.connections, id)
+		}
+		return Connection{}, ErrStateExpired
+	}
+	out := *c
+	out.pending = p
+	return out, nil
+}
+
+// Complete connects a connection and syncs its wallet entries.
+func (s *MemStore) Complete(id, scope string, t tokens, assets []WalletEntry, now time.Time) (Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections[id]
+	if !ok {
+		return Connection{}, ErrNotFound
+	}
+	c.Status, c.Scope, c.tokens, c.Problem = StatusConnected, scope, t, nil
+	c.CanPay = hasScope(scope, "assets:pay")
+	if c.ConnectedAt.IsZero() {
+		c.ConnectedAt = now
+	}
+	existing := map[string]string{} // asset id → entry id
+	for eid, e := range s.entries {
+		if e.ConnectionID == id {
+			existing[e.AssetID] = eid
+		}
+	}
+	seen := map[string]bool{}
+	for _, a := range assets {
+		if eid, ok := existing[a.AssetID]; ok {
+			s.entries[eid].Description = a.Description
+			seen[eid] = true
+			continue
+		}
+		s.entrySeq++
+		a.ID = fmt.Sprintf("we_%04d", s.entrySeq)
+		a.ConnectionID, a.UserID, a.AssetType = id, c.UserID, c.AssetType
+		s.entries[a.ID] = &a
+		seen[a.ID] = true
+	}
+	for _, eid := range existing {
+		if !seen[eid] {
+			delete(s.entries, eid)
+		}
+	}
+	return *c, nil
+}
+
+// Abandon forgets a pending connection.
+func (s *MemStore) Abandon(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.connections[id]; ok && c.Status == StatusPending {
+		delete(s.connections, id)
+	}
+}
+
+// SetTokens saves refreshed tokens.
+func (s *MemStore) SetTokens(id string, t tokens, scope string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections[id]
+	if !ok {
+		return ErrNotFound
+	}
+	c.tokens = t
+	if scope != "" {
+		c.Scope = scope
+		c.CanPay = hasScope(scope, "assets:pay")
+	}
+	return nil
+}
+
+// NeedsReconnect drops the tokens and records why.
+func (s *MemStore) NeedsReconnect(id string, p Problem) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections[id]
+	if !ok {
+		return ErrNotFound
+	}
+	c.Status, c.tokens, c.Problem, c.CanPay = StatusReconnectRequired, tokens{}, &p, false
+	return nil
+}
+
+// DeleteConnection removes a connection and its entries.
+func (s *MemStore) DeleteConnection(id string) (tokens, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections[id]
+	if !ok {
+		return tokens{}, ErrNotFound
+	}
+	if c.pending != nil {
+		delete(s.byState, c.pending.stateHash)
+	}
+	delete(s.connections, id)
+	for eid, e := range s.entries {
+		if e.ConnectionID == id {
+			delete(s.entries, eid)
+		}
+	}
+	return c.tokens, nil
+}
+
+// Entries lists a user's wallet entries, oldest first.
+func (s *MemStore) Entries(userID string) []WalletEntry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []WalletEntry
+	for _, e := range s.entries {
+		if e.UserID == userID {
+			out = append(out, *e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Entry returns one wallet entry.
+func (s *MemStore) Entry(id string) (WalletEntry, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.entries[id]
+	if !ok {
+		return WalletEntry{}, false
+	}
+	return *e, true
+}
