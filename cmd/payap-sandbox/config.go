@@ -164,6 +164,15 @@ func parseEnv(raw string, def reflect.Value) (any, error) {
 		}
 		return n, nil
 	}
+	if def.Kind() == reflect.Slice && def.Type().Elem().Kind() == reflect.String {
+		var out []string
+		for _, part := range strings.Split(raw, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+		return out, nil
+	}
 	return nil, errors.New("can be set only in the config file")
 }
 

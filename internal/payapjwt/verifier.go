@@ -174,6 +174,9 @@ func tokenFromHeader(h string) (string, error) {
 	if h == "" {
 		return "", fmt.Errorf("%w: send the Payap JWT as Authorization: <jwt>", ErrMissing)
 	}
+	if strings.EqualFold(h, "Bearer") {
+		return "", fmt.Errorf("%w: Authorization is Bearer with no token", ErrMissing)
+	}
 	scheme, rest, found := strings.Cut(h, " ")
 	if !found {
 		return h, nil
