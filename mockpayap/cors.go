@@ -11,12 +11,14 @@ import (
 // cookies, so Access-Control-Allow-Credentials is not sent.
 func (p *payap) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer varies by Origin, so no shared cache hands one
+		// origin's answer to another.
+		w.Header().Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Origin")
 		allowed := originAllowed(p.cfg.CORSOrigins, origin)
 		if allowed {
 			w.Header().Set("Access-Control-Allow-Origin", origin)

@@ -2,6 +2,7 @@ package mockpayap
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/payap/payap-sandbox/internal/httpx"
 )
@@ -46,7 +47,7 @@ func writeError(w http.ResponseWriter, e *apiError) {
 }
 
 func errNotFound(what, id string) *apiError {
-	return newError(http.StatusNotFound, what+"_not_found", "no "+what+" "+id+" for this user")
+	return newError(http.StatusNotFound, what+"_not_found", "no "+strings.ReplaceAll(what, "_", " ")+" "+id+" for this user")
 }
 
 func writeMethodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {

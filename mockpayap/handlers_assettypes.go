@@ -1,6 +1,7 @@
 package mockpayap
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -53,7 +54,9 @@ func (p *payap) handleRegisterAssetType(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	at := AssetType{Name: pc.Name, Description: pc.Description, ProviderURL: pc.BaseURL, ClientID: pc.ClientID, ClientSecret: pc.ClientSecret, AuthMethod: pc.authMethod()}
-	if _, err := p.disco.get(r.Context(), at.ProviderURL); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.ProviderTimeout)
+	defer cancel()
+	if _, err := p.disco.get(ctx, at.ProviderURL); err != nil {
 		writeError(w, providerUnavailable(at, err))
 		return
 	}

@@ -80,6 +80,8 @@ func (p *payap) handleReconnect(w http.ResponseWriter, r *http.Request, u User) 
 
 // authorization builds an authorization URL with a fresh state and verifier.
 func (p *payap) authorization(ctx context.Context, at AssetType) (pendingAuth, string, *apiError) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.ProviderTimeout)
+	defer cancel()
 	m, err := p.disco.get(ctx, at.ProviderURL)
 	if err != nil {
 		return pendingAuth{}, "", providerUnavailable(at, err)
@@ -174,6 +176,12 @@ func (p *payap) revokeAt(ctx context.Context, assetType, refresh string) error {
 // exchanged with the stored verifier; the granted scope is stored; GET
 // /assets fills the wallet. Any failure leaves no half-made connection.
 func (p *payap) handleCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// A link prefetcher or scanner must not use up the state and the code.
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		p.callbackOutcome(w, r, "", newError(http.StatusBadRequest, "invalid_callback", "the callback query could not be parsed"))
@@ -256,6 +264,12 @@ func (p *payap) completeConnection(ctx context.Context, c Connection, q url.Valu
 	if _, err := p.store.Complete(c.ID, scope, t, assets, now); err != nil {
 		return errNotFound("connection", c.ID)
 	}
+	if old := c.tokens.Refresh; old != "" && old != t.Refresh {
+		// A reconnect replaced a live grant: revoke the one nobody holds now.
+		if err := p.revoke(ctx, at, m, old); err != nil {
+			p.log.Warn("could not revoke the grant a reconnect replaced", "connection", c.ID, "err", err)
+		}
+	}
 	p.log.Info("connected", "connection", c.ID, "assetType", at.Name, "scope", scope, "assets", len(assets))
 	return nil
 }
@@ -310,8 +324,12 @@ func (p *payap) callbackOutcome(w http.ResponseWriter, r *http.Request, connID s
 		writeError(w, apiErr)
 		return
 	}
-	c, _ := p.store.Connection(connID)
-	var entries []WalletEntry
+	c, ok := p.store.Connection(connID)
+	if !ok {
+		writeError(w, errNotFound("connection", connID))
+		return
+	}
+	entries := []WalletEntry{}
 	for _, e := range p.store.Entries(c.UserID) {
 		if e.ConnectionID == connID {
 			entries = append(entries, e)

@@ -142,6 +142,9 @@ func (p *payap) liveEntry(ctx context.Context, e WalletEntry) walletItem {
 		}
 		return item
 	}
+	if now, ok := p.store.Connection(e.ConnectionID); ok {
+		item.CanPay = now.CanPay // a refresh during the call may have narrowed the scope
+	}
 	switch resp.status {
 	case http.StatusOK:
 	case http.StatusNotFound:

@@ -33,6 +33,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 			return newError(http.StatusBadRequest, "invalid_json", "the body is empty; send a JSON object")
 		case errors.As(err, &syntax):
 			return newError(http.StatusBadRequest, "invalid_json", fmt.Sprintf("the body is not valid JSON (at byte %d)", syntax.Offset))
+		case errors.As(err, &typeErr) && typeErr.Field == "":
+			return newError(http.StatusBadRequest, "invalid_json", "the body must be a JSON object (it was a JSON "+typeErr.Value+")")
 		case errors.As(err, &typeErr):
 			return newError(http.StatusBadRequest, "invalid_field", fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type.Kind()))
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
