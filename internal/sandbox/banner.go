@@ -39,6 +39,9 @@ func (s *Sandbox) Credentials() []Credential {
 	for _, at := range s.PayapStore.AssetTypes() {
 		out = append(out, Credential{"Payap asset type", at.Name + " (" + at.Description + ") → " + at.ProviderURL})
 	}
+	for _, k := range s.CentrapayStore.APIKeys() {
+		out = append(out, Credential{"Centrapay API key", k.Secret + " (" + k.Role + ", account " + k.AccountID + ")"})
+	}
 	for _, c := range s.Config().Provider.Clients {
 		method := c.AuthMethod
 		if method == mockprovider.AuthNone {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/payap/payap-sandbox/internal/journal"
+	"github.com/payap/payap-sandbox/mockcentrapay"
 	"github.com/payap/payap-sandbox/mockpayap"
 	"github.com/payap/payap-sandbox/mockprovider"
 )
@@ -24,13 +25,13 @@ type Config struct {
 	// Headless runs without the terminal UI even on a terminal.
 	Headless bool `mapstructure:"headless" yaml:"headless" json:"headless"`
 	// ShutdownTimeout bounds how long in-flight requests get to finish.
-	ShutdownTimeout time.Duration  `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout" json:"shutdownTimeout"`
-	Log             LogConfig      `mapstructure:"log" yaml:"log" json:"log"`
-	Clock           ClockConfig    `mapstructure:"clock" yaml:"clock" json:"clock"`
-	Journal         journal.Config `mapstructure:"journal" yaml:"journal" json:"journal"`
-	Provider        ProviderConfig `mapstructure:"provider" yaml:"provider" json:"provider"`
-	Payap           PayapConfig    `mapstructure:"payap" yaml:"payap" json:"payap"`
-	Centrapay       ServiceConfig  `mapstructure:"centrapay" yaml:"centrapay" json:"centrapay"`
+	ShutdownTimeout time.Duration   `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout" json:"shutdownTimeout"`
+	Log             LogConfig       `mapstructure:"log" yaml:"log" json:"log"`
+	Clock           ClockConfig     `mapstructure:"clock" yaml:"clock" json:"clock"`
+	Journal         journal.Config  `mapstructure:"journal" yaml:"journal" json:"journal"`
+	Provider        ProviderConfig  `mapstructure:"provider" yaml:"provider" json:"provider"`
+	Payap           PayapConfig     `mapstructure:"payap" yaml:"payap" json:"payap"`
+	Centrapay       CentrapayConfig `mapstructure:"centrapay" yaml:"centrapay" json:"centrapay"`
 }
 
 // LogConfig chooses how logs look.
@@ -67,6 +68,12 @@ type PayapConfig struct {
 	mockpayap.Config `mapstructure:",squash" yaml:",inline"`
 }
 
+// CentrapayConfig is the mock Centrapay's listener plus its own settings.
+type CentrapayConfig struct {
+	ServiceConfig        `mapstructure:",squash" yaml:",inline"`
+	mockcentrapay.Config `mapstructure:",squash" yaml:",inline"`
+}
+
 // Default ports: memorable and out of the way of common dev servers.
 const (
 	DefaultProviderPort  = 8401
@@ -85,7 +92,7 @@ func DefaultConfig() Config {
 		Journal:         journal.DefaultConfig(),
 		Provider:        ProviderConfig{ServiceConfig: ServiceConfig{Port: DefaultProviderPort}, Config: mockprovider.DefaultConfig()},
 		Payap:           PayapConfig{ServiceConfig: ServiceConfig{Port: DefaultPayapPort}, Config: mockpayap.DefaultConfig()},
-		Centrapay:       ServiceConfig{Port: DefaultCentrapayPort},
+		Centrapay:       CentrapayConfig{ServiceConfig: ServiceConfig{Port: DefaultCentrapayPort}, Config: mockcentrapay.DefaultConfig()},
 	}
 }
 
@@ -124,7 +131,7 @@ func (c *Config) Validate() error {
 	for _, s := range []struct {
 		key string
 		svc *ServiceConfig
-	}{{"provider", &c.Provider.ServiceConfig}, {"payap", &c.Payap.ServiceConfig}, {"centrapay", &c.Centrapay}} {
+	}{{"provider", &c.Provider.ServiceConfig}, {"payap", &c.Payap.ServiceConfig}, {"centrapay", &c.Centrapay.ServiceConfig}} {
 		if s.svc.Port < 0 || s.svc.Port > 65535 {
 			errs = append(errs, fmt.Errorf("%s.port must be between 0 and 65535 (got %d)", s.key, s.svc.Port))
 		}
@@ -148,6 +155,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.Payap.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Centrapay.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/payap/payap-sandbox/internal/clock"
 	"github.com/payap/payap-sandbox/internal/journal"
 	"github.com/payap/payap-sandbox/internal/payapjwt"
+	"github.com/payap/payap-sandbox/mockcentrapay"
 	"github.com/payap/payap-sandbox/mockpayap"
 	"github.com/payap/payap-sandbox/mockprovider"
 )
@@ -55,6 +57,11 @@ type Sandbox struct {
 	Keys *payapjwt.Keyring
 	// Signer signs Payap's requests to providers with Keys.
 	Signer *payapjwt.Signer
+	// CentrapayStore holds the mock Centrapay's accounts, merchants,
+	// payment requests and wallets.
+	CentrapayStore *mockcentrapay.MemStore
+	// CentrapayKeys are Centrapay's own ES256 keys, which sign webhooks.
+	CentrapayKeys *payapjwt.Keyring
 
 	mu       sync.Mutex
 	started  bool
@@ -95,16 +102,30 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make Payap's signing key: %w", err)
 	}
+	centrapayKeys, err := payapjwt.NewKeyring(payapjwt.KeyringConfig{}, clk)
+	if err != nil {
+		return nil, fmt.Errorf("make Centrapay's signing key: %w", err)
+	}
+	// The asset type the mock Payap registers is known to Centrapay too.
+	if !slices.Contains(cfg.Centrapay.ThirdPartyAssetTypes, cfg.Payap.Provider.Name) {
+		cfg.Centrapay.ThirdPartyAssetTypes = append(slices.Clone(cfg.Centrapay.ThirdPartyAssetTypes), cfg.Payap.Provider.Name)
+	}
+	centrapayStore := mockcentrapay.NewMemStore(cfg.Seed)
+	if err := mockcentrapay.Seed(centrapayStore, cfg.Centrapay.Config); err != nil {
+		return nil, fmt.Errorf("seed the mock Centrapay: %w", err)
+	}
 	return &Sandbox{
-		cfg:           cfg,
-		log:           log,
-		Clock:         clk,
-		Journal:       journal.New(cfg.Journal),
-		ProviderStore: store,
-		PayapStore:    payapStore,
-		Keys:          keys,
-		Signer:        payapjwt.NewSigner(keys, clk),
-		stopped:       make(chan struct{}),
+		cfg:            cfg,
+		log:            log,
+		Clock:          clk,
+		Journal:        journal.New(cfg.Journal),
+		ProviderStore:  store,
+		PayapStore:     payapStore,
+		Keys:           keys,
+		Signer:         payapjwt.NewSigner(keys, clk),
+		CentrapayStore: centrapayStore,
+		CentrapayKeys:  centrapayKeys,
+		stopped:        make(chan struct{}),
 	}, nil
 }
 
@@ -134,7 +155,13 @@ func (s *Sandbox) Start() error {
 		provider.ln.Close()
 		return err
 	}
-	closeAll := func() { provider.ln.Close(); payap.ln.Close() }
+	centrapay, err := s.listen(ServiceCentrapay, s.cfg.Centrapay.ServiceConfig)
+	if err != nil {
+		provider.ln.Close()
+		payap.ln.Close()
+		return err
+	}
+	closeAll := func() { provider.ln.Close(); payap.ln.Close(); centrapay.ln.Close() }
 
 	pcfg := s.cfg.Provider.Config
 	pcfg.Issuer = provider.BaseURL
@@ -168,7 +195,17 @@ func (s *Sandbox) Start() error {
 		JWKS:   s.Keys,
 		Logger: s.log.With("service", ServicePayap),
 	}))
-	s.services = []*service{provider, payap}
+
+	ccfg := s.cfg.Centrapay.Config
+	ccfg.PublicURL = centrapay.BaseURL
+	s.cfg.Centrapay.Config = ccfg
+	centrapay.srv.Handler = s.wrap(ServiceCentrapay, mockcentrapay.New(ccfg, mockcentrapay.Deps{
+		Store:  s.CentrapayStore,
+		Clock:  s.Clock,
+		JWKS:   s.CentrapayKeys,
+		Logger: s.log.With("service", ServiceCentrapay),
+	}))
+	s.services = []*service{provider, payap, centrapay}
 
 	s.group = &errgroup.Group{}
 	for _, svc := range s.services {
