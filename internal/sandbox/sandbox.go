@@ -62,12 +62,18 @@ type Sandbox struct {
 	CentrapayStore *mockcentrapay.MemStore
 	// CentrapayKeys are Centrapay's own ES256 keys, which sign webhooks.
 	CentrapayKeys *payapjwt.Keyring
+	// CentrapayWebhooks delivers the mock Centrapay's webhooks, signed with
+	// CentrapayKeys; Start runs it until Shutdown. Scenarios and tests may
+	// call its DeliverDue.
+	CentrapayWebhooks *mockcentrapay.Webhooks
 
 	mu       sync.Mutex
 	started  bool
 	services []*service
 	group    *errgroup.Group
 	stopped  chan struct{}
+	// stopWebhooks ends CentrapayWebhooks.Run.
+	stopWebhooks context.CancelFunc
 }
 
 type service struct {
@@ -125,7 +131,9 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 		Signer:         payapjwt.NewSigner(keys, clk),
 		CentrapayStore: centrapayStore,
 		CentrapayKeys:  centrapayKeys,
-		stopped:        make(chan struct{}),
+		CentrapayWebhooks: mockcentrapay.NewWebhooks(centrapayStore, clk, payapjwt.NewSigner(centrapayKeys, clk), nil,
+			cfg.Centrapay.WebhookRetries, log.With("service", ServiceCentrapay, "component", "webhooks")),
+		stopped: make(chan struct{}),
 	}, nil
 }
 
@@ -200,26 +208,31 @@ func (s *Sandbox) Start() error {
 	ccfg.PublicURL = centrapay.BaseURL
 	s.cfg.Centrapay.Config = ccfg
 	centrapay.srv.Handler = s.wrap(ServiceCentrapay, mockcentrapay.New(ccfg, mockcentrapay.Deps{
-		Store:  s.CentrapayStore,
-		Clock:  s.Clock,
-		JWKS:   s.CentrapayKeys,
-		Logger: s.log.With("service", ServiceCentrapay),
+		Store:    s.CentrapayStore,
+		Clock:    s.Clock,
+		JWKS:     s.CentrapayKeys,
+		Webhooks: s.CentrapayWebhooks,
+		Logger:   s.log.With("service", ServiceCentrapay),
 	}))
 	s.services = []*service{provider, payap, centrapay}
 
 	s.group = &errgroup.Group{}
+	var stopOnce sync.Once
+	markStopped := func() { stopOnce.Do(func() { close(s.stopped) }) }
 	for _, svc := range s.services {
 		s.group.Go(func() error {
+			// A service that stops serving, by failure or by Shutdown, ends
+			// the sandbox: Done closes and Run shuts the rest down.
+			defer markStopped()
 			if err := svc.srv.Serve(svc.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("%s: %w", svc.Name, err)
 			}
 			return nil
 		})
 	}
-	go func() {
-		_ = s.group.Wait()
-		close(s.stopped)
-	}()
+	webhooksCtx, stopWebhooks := context.WithCancel(context.Background())
+	s.stopWebhooks = stopWebhooks
+	s.group.Go(func() error { return s.CentrapayWebhooks.Run(webhooksCtx) })
 	s.started = true
 	for _, svc := range s.services {
 		s.log.Info("service listening", "service", svc.Name, "url", svc.BaseURL, "addr", svc.Addr)
@@ -308,7 +321,8 @@ func (s *Sandbox) Handler(name string) http.Handler {
 	return nil
 }
 
-// Done is closed once every service has stopped serving.
+// Done is closed once a service has stopped serving: after Shutdown, or
+// when a server failed (Run then shuts the others down).
 func (s *Sandbox) Done() <-chan struct{} { return s.stopped }
 
 // Shutdown stops accepting connections and waits for in-flight requests to
@@ -318,10 +332,12 @@ func (s *Sandbox) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	services := s.services
 	started := s.started
+	stopWebhooks := s.stopWebhooks
 	s.mu.Unlock()
 	if !started {
 		return nil
 	}
+	stopWebhooks()
 	var errs []error
 	var wg sync.WaitGroup
 	var emu sync.Mutex
