@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -93,8 +94,8 @@ func (c *centrapay) authed(h authedHandler, roles ...string) http.Handler {
 // limiter is a fixed one-minute window per key on the sandbox clock.
 type limiter struct {
 	perMinute int
+	mu        sync.Mutex
 	windows   map[string]*window
-	mu        chan struct{}
 }
 
 type window struct {
@@ -103,8 +104,7 @@ type window struct {
 }
 
 func newLimiter(perMinute int) *limiter {
-	l := &limiter{perMinute: perMinute, windows: map[string]*window{}, mu: make(chan struct{}, 1)}
-	return l
+	return &limiter{perMinute: perMinute, windows: map[string]*window{}}
 }
 
 // take counts a request; when over the limit it returns how long until the
@@ -113,8 +113,8 @@ func (l *limiter) take(key string, now time.Time) (time.Duration, bool) {
 	if l.perMinute <= 0 {
 		return 0, false
 	}
-	l.mu <- struct{}{}
-	defer func() { <-l.mu }()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	w, ok := l.windows[key]
 	if !ok || now.Sub(w.start) >= time.Minute || now.Before(w.start) {
 		w = &window{start: now}

@@ -69,6 +69,9 @@ func (s *Sandbox) WriteBanner(w io.Writer) {
 	if p, ok := s.Service(ServicePayap); ok {
 		fmt.Fprintf(&b, "  Payap API       %s/openapi.json\n  Payap JWKS      %s/.well-known/jwks.json\n", p.BaseURL, p.BaseURL)
 	}
+	if c, ok := s.Service(ServiceCentrapay); ok {
+		fmt.Fprintf(&b, "  Centrapay API   %s/openapi.json\n  Centrapay JWKS  %s/api/.well-known/jwks.json\n", c.BaseURL, c.BaseURL)
+	}
 	b.WriteString("\n")
 	for _, c := range s.Credentials() {
 		fmt.Fprintf(&b, "  %-20s %s\n", c.What, c.Value)

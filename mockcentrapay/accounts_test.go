@@ -1,0 +1,124 @@
+package mockcentrapay
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/payap/payap-sandbox/internal/clock"
+)
+
+// acHandler builds a seeded mock Centrapay with cfg changed by mutate.
+func acHandler(t *testing.T, mutate func(*Config)) (http.Handler, *clock.Clock) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.ThirdPartyAssetTypes = []string{"payap-example"}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	st := NewMemStore(42)
+	if err := Seed(st, cfg); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFrozen(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	return New(cfg, Deps{Store: st, Clock: clk, JWKS: http.NotFoundHandler()}), clk
+}
+
+func acCall(h http.Handler, method, path, key string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, nil)
+	if key != "" {
+		req.Header.Set("X-Api-Key", key)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func acWantBody(t *testing.T, rec *httptest.ResponseRecorder, want apiError) {
+	t.Helper()
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("body %q is not JSON: %v", rec.Body, err)
+	}
+	wantMap := map[string]any{"statusCode": float64(want.StatusCode), "error": want.Error, "message": want.Message}
+	if want.Reason != "" {
+		wantMap["reason"] = want.Reason
+	}
+	if rec.Code != want.StatusCode || len(got) != len(wantMap) {
+		t.Fatalf("status %d body %v, want %d %v", rec.Code, got, want.StatusCode, wantMap)
+	}
+	for k, v := range wantMap {
+		if got[k] != v {
+			t.Fatalf("body %v, want %v", got, wantMap)
+		}
+	}
+}
+
+func TestAuthenticationAndRoutes(t *testing.T) {
+	h, _ := acHandler(t, nil)
+	for _, tc := range []struct {
+		name, method, path, key string
+		want                    apiError
+	}{
+		{"no key", http.MethodGet, "/api/payment-activities?merchantId=" + SandboxMerchantID, "",
+			apiError{StatusCode: 401, Error: "Unauthorized", Message: "Missing authentication"}},
+		{"unknown key", http.MethodGet, "/api/payment-activities?merchantId=" + SandboxMerchantID, "nope",
+			apiError{StatusCode: 401, Error: "Unauthorized", Message: "Invalid authentication"}},
+		{"terminal key where the owner role is needed", http.MethodPost, "/api/merchants", MerchantTerminalKey,
+			apiError{StatusCode: 403, Error: "Forbidden", Message: "Forbidden"}},
+		{"unknown route", http.MethodGet, "/api/nothing-here", MerchantOwnerKey,
+			apiError{StatusCode: 404, Error: "Not Found", Message: "Not Found"}},
+		{"wrong method is answered like an unknown route", http.MethodDelete, "/api/payment-requests", MerchantOwnerKey,
+			apiError{StatusCode: 404, Error: "Not Found", Message: "Not Found"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acWantBody(t, acCall(h, tc.method, tc.path, tc.key), tc.want)
+		})
+	}
+	if allow := acCall(h, http.MethodDelete, "/api/payment-requests", MerchantOwnerKey).Header().Get("Allow"); allow != "POST" {
+		t.Errorf("Allow = %q, want POST", allow)
+	}
+}
+
+// TestRateLimit: off by default; when set, the request over the limit gets
+// 429 RATE_LIMIT_EXCEEDED with Retry-After, per key, until the minute of
+// sandbox time is over.
+func TestRateLimit(t *testing.T) {
+	path := "/api/merchants/" + SandboxMerchantID + "/supported-wallets"
+	off, _ := acHandler(t, nil)
+	for i := 0; i < 300; i++ {
+		if rec := acCall(off, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
+			t.Fatalf("request %d without a rate limit: %d", i, rec.Code)
+		}
+	}
+
+	h, clk := acHandler(t, func(c *Config) { c.RateLimit = 3 })
+	for i := 0; i < 3; i++ {
+		if rec := acCall(h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
+			t.Fatalf("request %d within the limit: %d", i, rec.Code)
+		}
+	}
+	rec := acCall(h, http.MethodGet, path, MerchantOwnerKey)
+	acWantBody(t, rec, apiError{StatusCode: 429, Error: "Too Many Requests", Message: "RATE_LIMIT_EXCEEDED",
+		Reason: "slow down: at most 3 requests a minute per API key"})
+	if got := rec.Header().Get("Retry-After"); got != "60" {
+		t.Fatalf("Retry-After = %q, want 60", got)
+	}
+	if rec := acCall(h, http.MethodGet, path, PayapOwnerKey); rec.Code != http.StatusOK {
+		t.Fatalf("another key is limited too: %d", rec.Code)
+	}
+	if err := clk.Advance(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := acCall(h, http.MethodGet, path, MerchantOwnerKey).Header().Get("Retry-After"); got != "40" {
+		t.Fatalf("Retry-After 20 s later = %q, want 40", got)
+	}
+	if err := clk.Advance(40 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if rec := acCall(h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
+		t.Fatalf("after the minute: %d", rec.Code)
+	}
+}
