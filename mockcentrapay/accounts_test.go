@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,54 @@ func TestRateLimit(t *testing.T) {
 	}
 	if rec := acCall(h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
 		t.Fatalf("after the minute: %d", rec.Code)
+	}
+}
+
+func TestFlexNumRefusesNonFiniteNumbers(t *testing.T) {
+	for _, in := range []string{`"NaN"`, `"Inf"`, `"-Infinity"`, `"0x1p-2"`, `"abc"`} {
+		var f FlexNum
+		if err := f.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%s accepted as %v", in, float64(f))
+		}
+	}
+	for in, want := range map[string]float64{`-36.8483579`: -36.8483579, `"-36.8483579"`: -36.8483579, `1e2`: 100} {
+		var f FlexNum
+		if err := f.UnmarshalJSON([]byte(in)); err != nil || float64(f) != want {
+			t.Errorf("%s = %v, %v; want %v", in, float64(f), err, want)
+		}
+	}
+}
+
+// TestConnectionStatusFollowsTheConnection (C7): a payment request made
+// before the wallet authorized its connection shows the connection's status
+// as it is now, not as it was.
+func TestConnectionStatusFollowsTheConnection(t *testing.T) {
+	h, _ := acHandler(t, nil)
+	post := func(path, key, body string) map[string]any {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("X-Api-Key", key)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return out
+	}
+	cn := post("/api/connections", MerchantTerminalKey, `{"merchantId":"`+SandboxMerchantID+`"}`)
+	pr := post("/api/payment-requests", MerchantTerminalKey,
+		`{"configId":"`+SandboxMerchantConfigID+`","value":{"amount":"100","currency":"NZD"},"connectionId":"`+cn["id"].(string)+`"}`)
+	if pr["connectionStatus"] != "created" {
+		t.Fatalf("connectionStatus at create = %v, want created", pr["connectionStatus"])
+	}
+	post("/api/connections/"+cn["id"].(string)+"/authorize", PayapOwnerKey, `{"walletId":"payap"}`)
+	rec := acCall(h, http.MethodGet, "/api/payment-requests/"+pr["id"].(string), MerchantTerminalKey)
+	var got map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &got)
+	if got["connectionStatus"] != "authorized" {
+		t.Fatalf("connectionStatus after authorize = %v, want authorized", got["connectionStatus"])
 	}
 }

@@ -361,6 +361,13 @@ func (s *MemStore) paymentRequestLocked(id string, now time.Time) (*PaymentReque
 	pr, ok := s.payments.requests[id]
 	if ok {
 		s.expireLocked(pr, now)
+		// connectionStatus follows the connection: a request made before the
+		// wallet authorized it shows authorized once it has.
+		if pr.ConnectionID != "" {
+			if cn, found := s.connectionLocked(pr.ConnectionID); found {
+				pr.ConnectionStatus = cn.Status
+			}
+		}
 	}
 	return pr, ok
 }

@@ -158,8 +158,7 @@ func (s *MemStore) walletLocked(id string) (Wallet, bool) {
 // walletHolds reports whether wallet walletID exists and lists the asset
 // type assetTypeID, matched by name ignoring the liveness suffix (a wallet
 // listing quartz.nzd holds quartz.nzd.test), as supported-wallets matches.
-// It is what the merchants area's walletSupports stand-in
-// (zz_merchants_bridge.go) stands in for.
+// Merchant configs use it to check a payment option's walletId.
 func (s *MemStore) walletHolds(walletID, assetTypeID string) (exists, holds bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
