@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/payap/payap-sandbox/internal/payapjwt"
 )
 
 // Clock is the sandbox clock every expiry reads.
@@ -28,6 +30,13 @@ type Deps struct {
 	Webhooks *Webhooks
 	// Logger receives the service's logs; nil discards them.
 	Logger *slog.Logger
+	// Signer signs Centrapay's calls to the wallet operator with Centrapay's
+	// own keys (the keyring JWKS serves). nil: refunds that need the wallet
+	// operator are 403 REFUND_DECLINED.
+	Signer *payapjwt.Signer
+	// HTTPClient calls the wallet operator; nil: a client with a 10 s
+	// timeout. Redirects are never followed.
+	HTTPClient *http.Client
 }
 
 type centrapay struct {
@@ -38,6 +47,7 @@ type centrapay struct {
 	webhooks *Webhooks
 	log      *slog.Logger
 	limiter  *limiter
+	operator *walletOperator
 }
 
 // New returns the mock Centrapay's HTTP handler.
@@ -54,6 +64,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		webhooks: deps.Webhooks,
 		log:      log,
 		limiter:  newLimiter(cfg.RateLimit),
+		operator: newWalletOperator(cfg.WalletOperatorURL, deps.Signer, deps.HTTPClient, log),
 	}
 	return c.routes()
 }

@@ -3,6 +3,8 @@ package mockcentrapay
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,12 @@ type Config struct {
 	// WebhookRetries are the delays between webhook delivery attempts, on
 	// the sandbox clock; after the last one a notification is given up.
 	WebhookRetries []time.Duration `mapstructure:"webhook_retries" yaml:"webhook_retries" json:"webhookRetries"`
+	// WalletOperatorURL is the base URL of the wallet operator (the Payap
+	// backend) that refunds payments of ThirdPartyAssetTypes recorded with
+	// a transactionId: Centrapay POSTs {WalletOperatorURL}/centrapay/refunds.
+	// Empty: the sandbox sets the mock Payap's base URL; without one such
+	// refunds are 403 REFUND_DECLINED.
+	WalletOperatorURL string `mapstructure:"wallet_operator_url" yaml:"wallet_operator_url" json:"walletOperatorURL"`
 }
 
 // DefaultConfig returns the mock Centrapay defaults.
@@ -62,10 +70,26 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("centrapay.webhook_retries: %s is not a positive delay", d))
 		}
 	}
+	if c.WalletOperatorURL != "" {
+		if err := checkWalletOperatorURL(c.WalletOperatorURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, name := range c.ThirdPartyAssetTypes {
 		if name == "" {
 			errs = append(errs, errors.New("centrapay.third_party_asset_types: an empty name"))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkWalletOperatorURL accepts an absolute http or https URL with a host
+// and no query or fragment (a path is kept: /centrapay/refunds is added).
+func checkWalletOperatorURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" ||
+		(strings.ToLower(u.Scheme) != "http" && strings.ToLower(u.Scheme) != "https") {
+		return fmt.Errorf("centrapay.wallet_operator_url %q must be an absolute http or https base URL such as http://127.0.0.1:8402", raw)
+	}
+	return nil
 }

@@ -58,14 +58,33 @@ type oaEnv struct {
 	hooks  *Webhooks
 }
 
+// oaFailingTransaction is a provider payment the walk's wallet operator
+// refuses to refund (PARTIAL_REFUNDS_NOT_ALLOWED).
+const oaFailingTransaction = "prov-tx-whole-only"
+
 // oaNewEnv builds a seeded mock Centrapay on a frozen clock, with a real
 // keyring as its JWKS and a webhook engine that is never run (notifications
-// are only recorded).
+// are only recorded), and a wallet operator that refunds everything but
+// oaFailingTransaction.
 func oaNewEnv(t *testing.T, change func(*Config)) oaEnv {
 	t.Helper()
+	operator := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			PaymentTransactionID string `json:"paymentTransactionId"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		w.Header().Set("Content-Type", "application/json")
+		if b.PaymentTransactionID == oaFailingTransaction {
+			_, _ = io.WriteString(w, `{"status":"failed","failureReason":"PARTIAL_REFUNDS_NOT_ALLOWED"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"status":"successful"}`)
+	}))
+	t.Cleanup(operator.Close)
 	cfg := DefaultConfig()
 	cfg.ThirdPartyAssetTypes = []string{oaThirdParty}
 	cfg.PublicURL = "http://127.0.0.1:8403"
+	cfg.WalletOperatorURL = operator.URL
 	if change != nil {
 		change(&cfg)
 	}
@@ -82,7 +101,7 @@ func oaNewEnv(t *testing.T, change func(*Config)) oaEnv {
 		t.Fatal(err)
 	}
 	hooks := NewWebhooks(store, clk, payapjwt.NewSigner(keys, clk), nil, cfg.WebhookRetries, nil)
-	h := New(cfg, Deps{Store: store, Clock: clk, JWKS: keys, Webhooks: hooks})
+	h := New(cfg, Deps{Store: store, Clock: clk, JWKS: keys, Webhooks: hooks, Signer: payapjwt.NewSigner(keys, clk), HTTPClient: operator.Client()})
 	router, ok := h.(*mux.Router)
 	if !ok {
 		t.Fatal("New no longer returns the *mux.Router of routes(); adapt oaNewEnv")
@@ -1785,10 +1804,19 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	refund(pr1, terminal, "1", "r3", no) // ALREADY_REFUNDED
 	void(pr1, terminal, no)              // ALREADY_REFUNDED
 	refund(newPR("1000"), terminal, "1", "r", no)
-	external := newPR("1000")
-	pay(external, payap, oaObj{"assetType": tpTest, "transactionId": "till-1-0042", "idempotencyKey": "x"}, ok)
+	cash := id(c.do("POST", configsT, "/api/merchants/"+SandboxMerchantID+"/configs", owner, options(oaObj{"type": "external.test"}), ok))
+	external := id(c.do("POST", prsT, prsT, terminal, create("1000", "configId", cash), ok))
+	pay(external, terminal, oaObj{"assetType": "external.test", "transactionId": "till-1-0042", "idempotencyKey": "x"}, ok)
 	refund(external, terminal, "1", "r", no)
 	void(external, terminal, no)
+	viaPayap := newPR("1000")
+	pay(viaPayap, payap, oaObj{"assetType": tpTest, "transactionId": "prov-tx-oa", "idempotencyKey": "prov-tx-oa"}, ok)
+	refund(viaPayap, terminal, "400", "r", ok)
+	void(viaPayap, terminal, ok)
+	wholeOnly := newPR("1000")
+	pay(wholeOnly, payap, oaObj{"assetType": tpTest, "transactionId": oaFailingTransaction, "idempotencyKey": "w"}, ok)
+	refund(wholeOnly, terminal, "400", "r", no)
+	void(wholeOnly, terminal, no)
 	voucher := newPR("1000")
 	pay(voucher, patron, oaObj{"assetType": nzdTest, "assetId": PatronVoucherAssetID, "idempotencyKey": "v"}, ok)
 	refund(voucher, terminal, "100", "r", no)

@@ -14,13 +14,21 @@ import (
 // Documented choices:
 //   - Any API key may pay (payment-requests:pay is global). assetId pays
 //     from a Centrapay-held asset of the caller's account (the patron's
-//     PatronAssetID); transactionId records a payment already made outside
-//     Centrapay (an external ledger: how the mock Payap records a provider
-//     payment, and how a POS records external.* cash or EFTPOS) and makes an
-//     activity with external true; authorization authorizes a third-party
-//     payment. Exactly one of them is sent (400 otherwise). assetId is for
-//     Centrapay-held types only; transactionId and authorization for the
-//     others (400 otherwise).
+//     PatronAssetID); transactionId records a payment already made
+//     elsewhere; authorization authorizes a third-party payment. Exactly one
+//     of them is sent (400 otherwise). assetId is for Centrapay-held types
+//     only; transactionId and authorization for the others (400 otherwise).
+//   - transactionId with a type registered through Payap
+//     (Config.ThirdPartyAssetTypes) is how the wallet operator records a
+//     provider payment (spend contract (2)): the transactionId is the
+//     provider's, the activity has external false, and refunds go back
+//     through the wallet operator (see wallet_operator.go). transactionId
+//     with any other type (external.* cash or EFTPOS from a POS, or another
+//     type not held by Centrapay) records a payment made outside Centrapay:
+//     external true, and refunds are REFUND_NOT_SUPPORTED.
+//   - While a void that awaits the wallet operator is in flight, a payment
+//     of the same request waits for it to end (then it is
+//     REQUEST_CANCELLED, or goes ahead if the void failed).
 //   - Checks run in this order: the body (400), the request (403 Forbidden),
 //     idempotency, REQUEST_EXPIRED / REQUEST_PAID / REQUEST_CANCELLED,
 //     INVALID_ASSET_TYPE (not one of the request's payment options, unknown,
@@ -119,10 +127,21 @@ func (c *centrapay) handlePayPaymentRequest(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	in.Account = p.Account.ID
-	res, e := c.store.payPaymentRequest(pathVar(r, "paymentRequestId"), in, p, c.clock.Now())
-	if e != nil {
-		writeError(w, e)
-		return
+	var res payResult
+	for {
+		res, e = c.store.payPaymentRequest(pathVar(r, "paymentRequestId"), in, p, c.clock.Now())
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		if res.wait == nil {
+			break
+		}
+		if !waitFor(r.Context(), res.wait) {
+			writeError(w, errBusiness(http.StatusForbidden, "PAYMENT_UNCONFIRMED",
+				"the payment request is being voided; the payment was not recorded: retry it with the same idempotencyKey"))
+			return
+		}
 	}
 	if res.completed && c.webhooks != nil {
 		c.webhooks.Notify(res.pr.merchantAccountID, WebhookEventPaid, res.activity, res.pr.Liveness == "test")
@@ -188,6 +207,9 @@ type payResult struct {
 	activity  PaymentActivity
 	pr        PaymentRequest
 	completed bool // this payment made the request paid (not a replay)
+	// wait: a void of the request awaits the wallet operator; pay again
+	// once it is closed.
+	wait <-chan struct{}
 }
 
 // payPaymentRequest runs the payment's checks and, when they pass, moves
@@ -207,6 +229,9 @@ func (s *MemStore) payPaymentRequest(id string, in payInput, p principal, now ti
 				"idempotencyKey "+in.IdempotencyKey+" was already used for a different payment of this payment request")
 		}
 		return payResult{activity: *done, pr: *pr}, nil
+	}
+	if at := pr.attempts[pr.ID]; at != nil && at.void && at.done != nil {
+		return payResult{wait: at.done}, nil
 	}
 	if e := requestPayable(pr); e != nil {
 		return payResult{}, e
@@ -232,10 +257,11 @@ func (s *MemStore) payPaymentRequest(id string, in payInput, p principal, now ti
 	pay := prPayment{
 		idempotencyKey: in.IdempotencyKey, assetType: in.AssetType, payerAccountID: p.Account.ID,
 		authorization: in.Authorization, transactionID: in.TransactionID, amount: amount, at: now,
-		centrapayHeld: info.CentrapayHeld,
-		external:      info.Name == "external" || in.TransactionID != "",
-		oneOff:        strings.Contains(info.Name, "-one-off"),
+		centrapayHeld:  info.CentrapayHeld,
+		walletOperator: info.ThirdParty && in.TransactionID != "",
+		oneOff:         strings.Contains(info.Name, "-one-off"),
 	}
+	pay.external = info.Name == "external" || (in.TransactionID != "" && !pay.walletOperator)
 	var asset *heldAsset
 	if info.CentrapayHeld {
 		if asset, e = s.spendableAssetLocked(in, info, p, amount, now); e != nil {

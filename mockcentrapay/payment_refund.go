@@ -1,6 +1,7 @@
 package mockcentrapay
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -29,8 +30,31 @@ import (
 //     lists each share. Centrapay-held assets are credited at once (and the
 //     payer's monthly spend is given back).
 //   - REFUND_NOT_SUPPORTED: payments recorded outside Centrapay (external.*
-//     types, or paid with transactionId) cannot be refunded through it; the
-//     error answers when the request has no other payment.
+//     types, or another type that is neither Centrapay-held nor registered
+//     through Payap, paid with transactionId) cannot be refunded through
+//     it; the error answers when the request has no other payment.
+//   - Payments of a type registered through Payap recorded with
+//     transactionId (how the wallet operator records a provider payment,
+//     spend contract (2)) are refunded through the wallet operator
+//     (wallet_operator.go): under the lock the refund is checked and its
+//     shares reserved (a reserved amount is not refundable by anyone
+//     else); the operator is called without the lock, once per share;
+//     then, under the lock, the refund is committed (operator answered
+//     successful) or the reservation released (failed, or nothing done).
+//     The provider's failureReason answers PARTIAL_REFUNDS_NOT_ALLOWED,
+//     REFUND_WINDOW_EXCEEDED, INVALID_AMOUNT (over-refund reasons, see
+//     overRefundReasons) or REFUND_DECLINED (any other, named in reason); an
+//     operator that cannot be reached (not configured, no connection, 401,
+//     5xx, timeout) is REFUND_DECLINED saying so. When the outcome is
+//     unknown (timeout, 5xx, broken answer) the refund is in doubt: its
+//     amount stays reserved and its externalRef bound to that amount
+//     (another amount: REPEAT_REFERENCE) until it is retried; a retry sends
+//     the same refundIds. Calls on the same request wait for each other
+//     where they must: the same refund (same externalRef) in flight, a
+//     void while any refund is in flight, a refund or payment while a void
+//     is in flight. A refund that would need money held by an in-doubt
+//     refund is INVALID_AMOUNT (reason says so); a void of such a request
+//     is REFUND_DECLINED until that refund is retried.
 //   - REFUND_WINDOW_EXCEEDED: the sandbox clock is past the last payment +
 //     Config.RefundWindow (default 90 days) [GAP: the docs say "a short
 //     period"].
@@ -48,10 +72,14 @@ import (
 //     required (400) and must be a payment's idempotencyKey
 //     (CONFIRMATION_NOT_FOUND); sending one for a request that is not a
 //     pre-auth is CONFIRMATION_NOT_FOUND too.
-//   - C30: completion is asynchronous in Centrapay; the mock sends
-//     payment-request:refund-initiated, then payment-request:refund-completed
-//     (at once for Centrapay-held assets; third-party ones go through
-//     completeThirdPartyRefund). The refund activity carries no status field.
+//   - C30: completion is asynchronous in Centrapay, synchronous at the
+//     provider; the mock answers with the refund activity once every share
+//     is back (Centrapay-held assets at once, wallet operator shares once
+//     the operator answered successful) and then sends
+//     payment-request:refund-initiated and payment-request:refund-completed.
+//     The refund activity carries no status field. Third-party payments
+//     paid with authorization (the sandbox's scripted provider) are
+//     refunded at once, like Centrapay-held ones.
 //   - Void (C11: the next-gen API has no cancel endpoint; void covers it):
 //     a request without payments becomes cancelled (CANCELLED_BY_MERCHANT)
 //     and the cancellation activity is answered; a request with payments
@@ -66,8 +94,15 @@ import (
 //     refund already used the payment request id as externalRef),
 //     REFUND_NOT_SUPPORTED (only payments recorded outside Centrapay),
 //     ALREADY_REFUNDED (nothing left to refund), INACTIVE_ASSET and
-//     REFUND_DECLINED as for refunds. A void never answers
-//     PARTIAL_REFUNDS_NOT_ALLOWED: it refunds everything left.
+//     REFUND_DECLINED as for refunds. A void makes no PARTIAL_REFUNDS_NOT_ALLOWED
+//     check of its own (it refunds everything left), but when a share goes
+//     through the wallet operator the provider's answers are mapped as for
+//     refunds (PARTIAL_REFUNDS_NOT_ALLOWED, REFUND_WINDOW_EXCEEDED,
+//     INVALID_AMOUNT, REFUND_DECLINED), and the request is cancelled only
+//     once the operator refunded. A void of a request without payments
+//     needs nothing from the wallet operator: the Payap backend sees the
+//     cancelled request when it next polls a pending provider payment
+//     (spend contract (4)).
 type refundBody struct {
 	Value                      json.RawMessage `json:"value"`
 	ExternalRef                *string         `json:"externalRef"`
@@ -126,8 +161,48 @@ type refundResult struct {
 	// refunded: money was returned by this call (not a replay, not a
 	// cancellation), so the refund notifications are due.
 	refunded bool
-	// thirdParty: some of it goes back to a third-party asset.
-	thirdParty bool
+}
+
+// refundStep is what a refund or void store operation asks of its
+// handler: the result; or to wait until another call on the same request
+// ends, then start over; or to call the wallet operator with calls and
+// hand the outcomes to finishRefund.
+type refundStep struct {
+	res     refundResult
+	wait    <-chan struct{}
+	attempt *refundAttempt
+	calls   []walletOperatorCall
+}
+
+// refundAttempt is a refund (or a void's refund) with shares that go back
+// through the wallet operator, from its reservation until it is committed
+// or given up. It lives in its request's attempts under its externalRef and
+// is only touched under s.mu.
+//
+// While done is open a call is in flight: the same refund, a void of the
+// request and a payment of a request being voided wait for it. After an
+// unknown outcome it is inDoubt: its shares stay reserved and its
+// externalRef bound to its amount until a retry gets a final answer. After
+// an answer that did nothing it stays (without shares) only to give a retry
+// the same activityID, hence the same refundIds.
+type refundAttempt struct {
+	prID        string
+	externalRef string
+	activityID  string // the refund activity's id; refundIds are activityID-<share number>
+	void        bool
+	activity    PaymentActivity // the refund activity to store: value, refs, createdBy
+	shares      []attemptShare  // reserved on the request's payments
+	done        chan struct{}
+	inDoubt     bool
+}
+
+// attemptShare is one reserved share: the payment by index (the payments
+// slice may grow while the lock is released), and its refundId when it
+// goes through the wallet operator.
+type attemptShare struct {
+	payment  int
+	amount   Amount
+	refundID string
 }
 
 // handleRefundPaymentRequest is POST /api/payment-requests/{id}/refund.
@@ -142,56 +217,97 @@ func (c *centrapay) handleRefundPaymentRequest(w http.ResponseWriter, r *http.Re
 		writeError(w, e)
 		return
 	}
-	res, e := c.store.refundPaymentRequest(pathVar(r, "paymentRequestId"), in, p, c.clock.Now(), c.cfg.RefundWindow)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c.notifyRefund(res)
-	writeJSON(w, res.activity)
+	id := pathVar(r, "paymentRequestId")
+	res, e := c.runRefund(r.Context(), "refund", func(now time.Time) (refundStep, *apiError) {
+		return c.store.beginRefund(id, in, p, now, c.cfg.RefundWindow)
+	})
+	c.answerRefund(w, res, e)
 }
 
 // handleVoidPaymentRequest is POST /api/payment-requests/{id}/void. It takes
 // no body; one that is sent is ignored.
 func (c *centrapay) handleVoidPaymentRequest(w http.ResponseWriter, r *http.Request, p principal) {
-	res, e := c.store.voidPaymentRequest(pathVar(r, "paymentRequestId"), p, c.clock.Now(), c.cfg.VoidWindow)
+	id := pathVar(r, "paymentRequestId")
+	res, e := c.runRefund(r.Context(), "void", func(now time.Time) (refundStep, *apiError) {
+		return c.store.beginVoid(id, p, now, c.cfg.VoidWindow)
+	})
+	c.answerRefund(w, res, e)
+}
+
+// answerRefund sends the notifications of what was refunded (a refund the
+// wallet operator finished only in part is refunded and answered with an
+// error), then the answer.
+func (c *centrapay) answerRefund(w http.ResponseWriter, res refundResult, e *apiError) {
+	c.notifyRefund(res)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	c.notifyRefund(res)
 	writeJSON(w, res.activity)
 }
 
-// notifyRefund sends refund-initiated, then completes the refund.
+// runRefund runs a refund or void store operation to its end: it waits
+// (outside the lock) for calls it must not overlap, and calls the wallet
+// operator (outside the lock) between the reservation and finishRefund.
+// what is "refund" or "void", for the reasons.
+func (c *centrapay) runRefund(ctx context.Context, what string, begin func(now time.Time) (refundStep, *apiError)) (refundResult, *apiError) {
+	for {
+		step, e := begin(c.clock.Now())
+		switch {
+		case e != nil:
+			return refundResult{}, e
+		case step.wait != nil:
+			if !waitFor(ctx, step.wait) {
+				return refundResult{}, errBusiness(http.StatusForbidden, "REFUND_DECLINED",
+					"another call on this payment request awaits the wallet operator; nothing was refunded: retry the "+what)
+			}
+			continue
+		case step.attempt != nil:
+			outcomes := c.completeThirdPartyRefund(ctx, step.calls)
+			return c.store.finishRefund(step.attempt, outcomes, c.clock.Now())
+		}
+		return step.res, nil
+	}
+}
+
+// completeThirdPartyRefund asks the wallet operator to refund the shares
+// of a reserved refund that go back to payments recorded through it (spend
+// contract (3); see wallet_operator.go), one call per share, and returns
+// the outcomes for finishRefund. It runs without the store's lock, detached
+// from the merchant's request: the merchant hanging up must not cut the
+// call short and leave the refund in doubt; the HTTP client's timeout
+// bounds it. C30: the provider refunds synchronously, so the refund is
+// committed, and both notifications sent, once the operator has answered.
+func (c *centrapay) completeThirdPartyRefund(ctx context.Context, calls []walletOperatorCall) []walletOperatorOutcome {
+	return c.operator.refund(context.WithoutCancel(ctx), calls)
+}
+
+// notifyRefund sends refund-initiated, then refund-completed: a refund is
+// only committed once every share is back (Centrapay-held assets at once,
+// wallet operator shares once the operator said so). Never under s.mu.
 func (c *centrapay) notifyRefund(res refundResult) {
 	if !res.refunded {
 		return
 	}
-	c.notify(res.pr.merchantAccountID, WebhookEventRefundInitiated, res.activity, res.pr.Liveness == "test")
-	if res.thirdParty {
-		c.completeThirdPartyRefund(res.pr, res.activity)
-		return
-	}
-	c.notify(res.pr.merchantAccountID, WebhookEventRefundCompleted, res.activity, res.pr.Liveness == "test")
-}
-
-// completeThirdPartyRefund completes a refund that returns money to a
-// third-party asset. For now it completes at once and sends
-// payment-request:refund-completed, as for Centrapay-held assets.
-//
-// The spend issue will make it call the mock Payap (which calls the
-// provider's /refund with a signed JWT) and send refund-completed only once
-// the provider has refunded (C30: Centrapay's refund is asynchronous, the
-// provider's synchronous).
-func (c *centrapay) completeThirdPartyRefund(pr PaymentRequest, refund PaymentActivity) {
-	c.notify(pr.merchantAccountID, WebhookEventRefundCompleted, refund, pr.Liveness == "test")
+	test := res.pr.Liveness == "test"
+	c.notify(res.pr.merchantAccountID, WebhookEventRefundInitiated, res.activity, test)
+	c.notify(res.pr.merchantAccountID, WebhookEventRefundCompleted, res.activity, test)
 }
 
 // notify hands a notification to the webhooks engine, if there is one.
 func (c *centrapay) notify(accountID, eventType string, activity PaymentActivity, test bool) {
 	if c.webhooks != nil {
 		c.webhooks.Notify(accountID, eventType, activity, test)
+	}
+}
+
+// waitFor waits until ch is closed (true) or ctx ends (false).
+func waitFor(ctx context.Context, ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -210,64 +326,253 @@ func (s *MemStore) ownPaymentRequestLocked(id string, p principal, now time.Time
 	return pr, nil
 }
 
-// refundPaymentRequest runs a refund's checks and, when they pass, returns
-// the money and records the refund, atomically.
-func (s *MemStore) refundPaymentRequest(id string, in refundInput, p principal, now time.Time, window time.Duration) (refundResult, *apiError) {
+// beginRefund runs a refund's checks and, when they pass, either returns
+// the money and records the refund at once (no share goes through the
+// wallet operator), or reserves the shares and asks for the wallet
+// operator to be called (see finishRefund).
+func (s *MemStore) beginRefund(id string, in refundInput, p principal, now time.Time, window time.Duration) (refundStep, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pr, e := s.ownPaymentRequestLocked(id, p, now)
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
 	}
 	if in.merchantConfigID != "" {
 		mc, ok := s.merchantConfigLocked(in.merchantConfigID)
 		if !ok {
-			return refundResult{}, errForbidden()
+			return refundStep{}, errForbidden()
 		}
 		if m, ok := s.merchantLocked(mc.MerchantID); !ok || m.AccountID != p.Account.ID {
-			return refundResult{}, errForbidden()
+			return refundStep{}, errForbidden()
 		}
 	}
 	if done, ok := s.payments.refundRefs[pr.ID+"\x00"+in.externalRef]; ok {
 		if done.Value.Amount != in.value.Amount {
-			return refundResult{}, errBusiness(http.StatusForbidden, "REPEAT_REFERENCE",
+			return refundStep{}, errBusiness(http.StatusForbidden, "REPEAT_REFERENCE",
 				fmt.Sprintf("a refund of %d already has externalRef %s; use a new externalRef for another refund", done.Value.Amount, in.externalRef))
 		}
-		return refundResult{activity: *done, pr: *pr}, nil
+		return refundStep{res: refundResult{activity: *done, pr: *pr}}, nil
+	}
+	at := pr.attempts[in.externalRef]
+	switch {
+	case at != nil && at.done != nil:
+		return refundStep{wait: at.done}, nil
+	case at != nil && at.inDoubt && (at.void || at.activity.Value.Amount != in.value.Amount):
+		return refundStep{}, errBusiness(http.StatusForbidden, "REPEAT_REFERENCE",
+			fmt.Sprintf("a refund of %d with externalRef %s awaits the wallet operator's answer; retry it with the same amount, or use a new externalRef", at.activity.Value.Amount, in.externalRef))
+	case at != nil && at.inDoubt:
+		return s.startAttemptLocked(pr, at), nil
+	}
+	if v := pr.attempts[pr.ID]; v != nil && v.void && v.done != nil {
+		return refundStep{wait: v.done}, nil // the void decides what is left
 	}
 	candidates, e := refundCandidates(pr, in.confirmationIdempotencyKey)
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
 	}
 	supported, e := refundablePayments(candidates)
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
 	}
-	refundable := refundableTotal(supported)
+	refundable, reserved := refundableTotal(supported), reservedTotal(supported)
+	if refundable == 0 && reserved > 0 {
+		return refundStep{}, errBusiness(http.StatusForbidden, "INVALID_AMOUNT",
+			fmt.Sprintf("nothing can be refunded now: the %d left is held by refunds that await the wallet operator; retry those refunds first", reserved))
+	}
 	if refundable == 0 {
-		return refundResult{}, errBusiness(http.StatusForbidden, "ALREADY_REFUNDED", "the payment request is already fully refunded")
+		return refundStep{}, errBusiness(http.StatusForbidden, "ALREADY_REFUNDED", "the payment request is already fully refunded")
 	}
 	last := pr.payments[len(pr.payments)-1].at
 	if now.After(last.Add(window)) {
-		return refundResult{}, errBusiness(http.StatusForbidden, "REFUND_WINDOW_EXCEEDED",
+		return refundStep{}, errBusiness(http.StatusForbidden, "REFUND_WINDOW_EXCEEDED",
 			"refunds may start up to "+window.String()+" after the payment, until "+last.Add(window).UTC().Format(timestampLayout))
 	}
 	if in.value.Currency != pr.Value.Currency {
-		return refundResult{}, errBadRequest("value.currency must be " + pr.Value.Currency + ", the payment request's currency")
+		return refundStep{}, errBadRequest("value.currency must be " + pr.Value.Currency + ", the payment request's currency")
 	}
 	if in.value.Amount > refundable {
-		return refundResult{}, errBusiness(http.StatusForbidden, "INVALID_AMOUNT",
-			fmt.Sprintf("at most %d can still be refunded", refundable))
+		held := ""
+		if reserved > 0 {
+			held = fmt.Sprintf(" (%d more is held by refunds that await the wallet operator)", reserved)
+		}
+		return refundStep{}, errBusiness(http.StatusForbidden, "INVALID_AMOUNT",
+			fmt.Sprintf("at most %d can still be refunded%s", refundable, held))
 	}
 	shares, e := s.refundSharesLocked(supported, in.value.Amount, true)
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
 	}
-	a := s.applyRefundLocked(pr, shares, &PaymentActivity{
+	a := &PaymentActivity{
 		Value: in.value, CreatedBy: p.crn(), ExternalRef: in.externalRef, InvoiceRef: in.invoiceRef,
 		LineItems: in.lineItems, ConfirmationIdempotencyKey: in.confirmationIdempotencyKey,
-	}, now)
-	return refundResult{activity: *a, pr: *pr, refunded: true, thirdParty: anyThirdParty(shares)}, nil
+	}
+	if !anyWalletOperator(shares) {
+		s.applyRefundLocked(pr, shares, a, now)
+		return refundStep{res: refundResult{activity: *a, pr: *pr, refunded: true}}, nil
+	}
+	return s.reserveLocked(pr, at, in.externalRef, false, shares, a), nil
+}
+
+// reserveLocked reserves shares for a refund through the wallet operator,
+// under externalRef (reusing at, a record left by an attempt that did
+// nothing, so that its refundIds stay), and starts the attempt.
+func (s *MemStore) reserveLocked(pr *PaymentRequest, at *refundAttempt, externalRef string, void bool, shares []refundShare, a *PaymentActivity) refundStep {
+	if at == nil {
+		at = &refundAttempt{prID: pr.ID, externalRef: externalRef, activityID: s.ids.id("")}
+		if pr.attempts == nil {
+			pr.attempts = map[string]*refundAttempt{}
+		}
+		pr.attempts[externalRef] = at
+	}
+	at.void, at.activity, at.shares, at.inDoubt = void, *a, make([]attemptShare, 0, len(shares)), false
+	for i, sh := range shares {
+		share := attemptShare{payment: paymentIndex(pr, sh.pay), amount: sh.amount}
+		if sh.pay.walletOperator {
+			share.refundID = fmt.Sprintf("%s-%d", at.activityID, i+1)
+		}
+		sh.pay.reserved += sh.amount
+		at.shares = append(at.shares, share)
+	}
+	return s.startAttemptLocked(pr, at)
+}
+
+// startAttemptLocked marks an attempt in flight and builds its calls, one
+// per wallet operator share, in strategy order.
+func (s *MemStore) startAttemptLocked(pr *PaymentRequest, at *refundAttempt) refundStep {
+	at.done = make(chan struct{})
+	calls := make([]walletOperatorCall, 0, len(at.shares))
+	for _, sh := range at.shares {
+		if sh.refundID == "" {
+			continue
+		}
+		pay := &pr.payments[sh.payment]
+		// Plain strings and an amount: never fails.
+		body, _ := json.Marshal(walletOperatorRefund{
+			RefundID: sh.refundID, PaymentTransactionID: pay.transactionID, PaymentRequestID: pr.ID,
+			AssetType: pay.assetType, Amount: sh.amount, Currency: pr.Value.Currency,
+		})
+		calls = append(calls, walletOperatorCall{refundID: sh.refundID, assetType: pay.assetType, body: body})
+	}
+	return refundStep{attempt: at, calls: calls}
+}
+
+// finishRefund takes the wallet operator's outcomes (one per call, in
+// order) and commits or releases the attempt's reservation:
+//   - all successful: the refund (with its Centrapay-held shares) is
+//     committed under the reserved activity id (a void also cancels);
+//   - an unknown outcome: nothing is committed, the reservation stays and
+//     the attempt is in doubt until a retry with the same externalRef;
+//   - otherwise nothing is committed and the reservation is released, the
+//     answer being the first failure mapped to Centrapay's codes. When an
+//     earlier wallet operator share was already refunded (a refund spread
+//     over two payments recorded through Payap), that share is committed as
+//     the refund (value = what was refunded) and notified, and the answer
+//     is still the error, its reason naming the committed refund.
+func (s *MemStore) finishRefund(at *refundAttempt, outcomes []walletOperatorOutcome, now time.Time) (refundResult, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer func() { close(at.done); at.done = nil }()
+	pr := s.payments.requests[at.prID]
+	var (
+		bad      *walletOperatorOutcome
+		badType  string
+		unknown  bool
+		answered bool // the operator answered failed: its refundIds are spent
+		ok       = map[int]bool{}
+		n        int
+	)
+	for i, sh := range at.shares {
+		if sh.refundID == "" {
+			continue
+		}
+		o := walletOperatorOutcome{kind: outcomeSkipped}
+		if n < len(outcomes) {
+			o = outcomes[n]
+		}
+		n++
+		switch o.kind {
+		case outcomeSuccessful:
+			ok[i] = true
+			continue
+		case outcomeSkipped:
+			continue
+		case outcomeUnknown:
+			unknown = true
+		case outcomeFailed:
+			answered = true
+		}
+		if bad == nil {
+			bad, badType = &o, pr.payments[sh.payment].assetType
+		}
+	}
+	if bad == nil {
+		// Every wallet operator share was refunded.
+		a := s.commitAttemptLocked(pr, at, func(int) bool { return true }, now)
+		return refundResult{activity: *a, pr: *pr, refunded: true}, nil
+	}
+	e := refundOutcomeError(badType, at.void, *bad)
+	if unknown {
+		at.inDoubt = true
+		return refundResult{}, e
+	}
+	if len(ok) > 0 {
+		a := s.commitAttemptLocked(pr, at, func(i int) bool { return ok[i] }, now)
+		e.Reason += fmt.Sprintf("; the wallet operator had already refunded %d of it, recorded as refund %s with externalRef %s", a.Value.Amount, a.ID, a.ExternalRef)
+		return refundResult{activity: *a, pr: *pr, refunded: true}, e
+	}
+	s.releaseLocked(pr, at)
+	if answered {
+		delete(pr.attempts, at.externalRef)
+	} else {
+		at.shares, at.inDoubt = nil, false
+	}
+	return refundResult{}, e
+}
+
+// commitAttemptLocked releases an attempt's reservation and commits the
+// shares keep says (by share index) as its refund activity, under its
+// reserved id; a void also cancels the request. The attempt is done.
+func (s *MemStore) commitAttemptLocked(pr *PaymentRequest, at *refundAttempt, keep func(i int) bool, now time.Time) *PaymentActivity {
+	s.releaseLocked(pr, at)
+	var shares []refundShare
+	var sum Amount
+	for i, sh := range at.shares {
+		if keep(i) {
+			shares = append(shares, refundShare{pay: &pr.payments[sh.payment], amount: sh.amount})
+			sum += sh.amount
+		}
+	}
+	a := at.activity
+	a.ID, a.Value.Amount = at.activityID, sum
+	if sum != at.activity.Value.Amount {
+		a.LineItems = nil // they summed to the amount asked for
+	}
+	if at.void {
+		s.cancelLocked(pr, a.CreatedBy, now)
+	}
+	stored := s.applyRefundLocked(pr, shares, &a, now)
+	if at.void {
+		pr.voidActivityID = stored.ID
+	}
+	delete(pr.attempts, at.externalRef)
+	return stored
+}
+
+// releaseLocked gives an attempt's reserved shares back.
+func (s *MemStore) releaseLocked(pr *PaymentRequest, at *refundAttempt) {
+	for _, sh := range at.shares {
+		pr.payments[sh.payment].reserved -= sh.amount
+	}
+}
+
+// paymentIndex is the index of one of pr's payments.
+func paymentIndex(pr *PaymentRequest, pay *prPayment) int {
+	for i := range pr.payments {
+		if &pr.payments[i] == pay {
+			return i
+		}
+	}
+	panic("mockcentrapay: a refund share's payment is not a payment of its request")
 }
 
 // refundCandidates are the payments a refund may return money to: all of
@@ -359,8 +664,18 @@ func (s *MemStore) refundSharesLocked(payments []*prPayment, amount Amount, part
 	return shares, nil
 }
 
+// reservedTotal is what refunds awaiting the wallet operator hold.
+func reservedTotal(payments []*prPayment) Amount {
+	var sum Amount
+	for _, pay := range payments {
+		sum += pay.reserved
+	}
+	return sum
+}
+
 // applyRefundLocked returns the money of shares and stores the refund
-// activity a (its value, refs and createdBy already set).
+// activity a (its value, refs and createdBy already set; its id too when
+// it went through the wallet operator).
 func (s *MemStore) applyRefundLocked(pr *PaymentRequest, shares []refundShare, a *PaymentActivity, now time.Time) *PaymentActivity {
 	a.Type = ActivityRefund
 	a.External = prBool(false)
@@ -385,73 +700,99 @@ func (s *MemStore) applyRefundLocked(pr *PaymentRequest, shares []refundShare, a
 	return a
 }
 
-func anyThirdParty(shares []refundShare) bool {
+// anyWalletOperator reports whether a share goes back through the wallet
+// operator.
+func anyWalletOperator(shares []refundShare) bool {
 	for _, sh := range shares {
-		if !sh.pay.centrapayHeld {
+		if sh.pay.walletOperator {
 			return true
 		}
 	}
 	return false
 }
 
-// voidPaymentRequest cancels a request and refunds what it was paid.
-func (s *MemStore) voidPaymentRequest(id string, p principal, now time.Time, window time.Duration) (refundResult, *apiError) {
+// cancelLocked makes a request cancelled by its merchant; a request that
+// was still new gets a cancellation activity, which is returned (nil
+// otherwise).
+func (s *MemStore) cancelLocked(pr *PaymentRequest, createdBy string, now time.Time) *PaymentActivity {
+	wasNew := pr.Status == PRStatusNew
+	pr.Status, pr.CancellationReason, pr.UpdatedAt = PRStatusCancelled, CancelledByMerchant, ts(now)
+	if !wasNew {
+		return nil
+	}
+	return s.addActivityLocked(pr, &PaymentActivity{
+		Type: ActivityCancellation, Value: pr.Value, CreatedBy: createdBy, CancellationReason: CancelledByMerchant,
+	}, now)
+}
+
+// beginVoid cancels a request and refunds what it was paid: at once, or,
+// when a share goes back through the wallet operator, by reserving
+// everything left and asking for the operator to be called (the request
+// is cancelled only when finishRefund commits). A void waits for any
+// refund of the request that is in flight, so that it refunds what is
+// really left.
+func (s *MemStore) beginVoid(id string, p principal, now time.Time, window time.Duration) (refundStep, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pr, e := s.ownPaymentRequestLocked(id, p, now)
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
 	}
 	if pr.voidActivityID != "" {
 		a, _ := s.activityLocked(pr.ID, pr.voidActivityID)
-		return refundResult{activity: *a, pr: *pr}, nil
+		return refundStep{res: refundResult{activity: *a, pr: *pr}}, nil
+	}
+	for _, at := range pr.attempts {
+		if at.done != nil {
+			return refundStep{wait: at.done}, nil
+		}
+	}
+	at := pr.attempts[pr.ID]
+	if at != nil && at.void && at.inDoubt {
+		return s.startAttemptLocked(pr, at), nil
 	}
 	switch {
 	case pr.Status == PRStatusExpired:
-		return refundResult{}, errBusiness(http.StatusForbidden, "REQUEST_EXPIRED", "the payment request expired at "+pr.ExpiresAt.Time().Format(timestampLayout))
+		return refundStep{}, errBusiness(http.StatusForbidden, "REQUEST_EXPIRED", "the payment request expired at "+pr.ExpiresAt.Time().Format(timestampLayout))
 	case now.After(pr.CreatedAt.Time().Add(window)):
-		return refundResult{}, errBusiness(http.StatusForbidden, "VOID_WINDOW_EXCEEDED",
+		return refundStep{}, errBusiness(http.StatusForbidden, "VOID_WINDOW_EXCEEDED",
 			"a payment request can be voided until "+window.String()+" after it was created; refund it instead")
 	}
-	cancel := func() *PaymentActivity {
-		wasNew := pr.Status == PRStatusNew
-		pr.Status, pr.CancellationReason, pr.UpdatedAt = PRStatusCancelled, CancelledByMerchant, ts(now)
-		if !wasNew {
-			return nil
-		}
-		return s.addActivityLocked(pr, &PaymentActivity{
-			Type: ActivityCancellation, Value: pr.Value, CreatedBy: p.crn(), CancellationReason: CancelledByMerchant,
-		}, now)
-	}
 	if len(pr.payments) == 0 {
-		a := cancel()
+		a := s.cancelLocked(pr, p.crn(), now)
 		pr.voidActivityID = a.ID
-		return refundResult{activity: *a, pr: *pr}, nil
+		return refundStep{res: refundResult{activity: *a, pr: *pr}}, nil
 	}
 	if pr.PreAuth != nil && *pr.PreAuth {
-		return refundResult{}, errBusiness(http.StatusForbidden, "PRE_AUTH_ALREADY_CONFIRMED",
+		return refundStep{}, errBusiness(http.StatusForbidden, "PRE_AUTH_ALREADY_CONFIRMED",
 			"the pre-auth payment request has a confirmation; refund it instead")
 	}
-	if _, used := s.payments.refundRefs[pr.ID+"\x00"+pr.ID]; used {
-		return refundResult{}, errBusiness(http.StatusForbidden, "REPEAT_REFERENCE",
+	if _, used := s.payments.refundRefs[pr.ID+"\x00"+pr.ID]; used || (at != nil && at.inDoubt) {
+		return refundStep{}, errBusiness(http.StatusForbidden, "REPEAT_REFERENCE",
 			"a refund already has externalRef "+pr.ID+", the reference a void refunds with")
 	}
 	supported, e := refundablePayments(paymentsOf(pr))
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
+	}
+	if reserved := reservedTotal(supported); reserved > 0 {
+		return refundStep{}, errBusiness(http.StatusForbidden, "REFUND_DECLINED",
+			fmt.Sprintf("%d of this payment request is held by a refund that awaits the wallet operator's answer; retry that refund (same externalRef) before voiding", reserved))
 	}
 	refundable := refundableTotal(supported)
 	if refundable == 0 {
-		return refundResult{}, errBusiness(http.StatusForbidden, "ALREADY_REFUNDED", "the payment request is already fully refunded")
+		return refundStep{}, errBusiness(http.StatusForbidden, "ALREADY_REFUNDED", "the payment request is already fully refunded")
 	}
 	shares, e := s.refundSharesLocked(supported, refundable, false)
 	if e != nil {
-		return refundResult{}, e
+		return refundStep{}, e
 	}
-	cancel()
-	a := s.applyRefundLocked(pr, shares, &PaymentActivity{
-		Value: Monetary{Amount: refundable, Currency: pr.Value.Currency}, CreatedBy: p.crn(), ExternalRef: pr.ID,
-	}, now)
+	a := &PaymentActivity{Value: Monetary{Amount: refundable, Currency: pr.Value.Currency}, CreatedBy: p.crn(), ExternalRef: pr.ID}
+	if anyWalletOperator(shares) {
+		return s.reserveLocked(pr, at, pr.ID, true, shares, a), nil
+	}
+	s.cancelLocked(pr, p.crn(), now)
+	s.applyRefundLocked(pr, shares, a, now)
 	pr.voidActivityID = a.ID
-	return refundResult{activity: *a, pr: *pr, refunded: true, thirdParty: anyThirdParty(shares)}, nil
+	return refundStep{res: refundResult{activity: *a, pr: *pr, refunded: true}}, nil
 }

@@ -96,6 +96,9 @@ type PaymentRequest struct {
 	seq               uint64      // creation order
 	payments          []prPayment // successful payments, oldest first
 	voidActivityID    string      // the activity a void answered, replayed by a repeat void
+	// refunds going through the wallet operator and not finished, by
+	// externalRef (a void's is the request id); see refundAttempt.
+	attempts map[string]*refundAttempt
 }
 
 // Payment request statuses (§4.7).
@@ -236,17 +239,20 @@ type prPayment struct {
 	assetID        string // Centrapay-held asset paid from, or ""
 	payerAccountID string
 	authorization  string
-	transactionID  string
+	transactionID  string // the provider's transactionId of a walletOperator payment
 	amount         Amount
 	refunded       Amount
+	reserved       Amount // held by refunds that await the wallet operator
 	at             time.Time
 	centrapayHeld  bool
 	external       bool // recorded outside Centrapay: refunds not supported
+	walletOperator bool // a type registered through Payap, recorded with transactionId: refunded through the wallet operator
 	oneOff         bool // no partial refunds
 	declineRefunds bool // refunds are declined (authorization "decline-refunds")
 }
 
-func (p *prPayment) refundable() Amount { return p.amount - p.refunded }
+// refundable is what a refund may still take from the payment.
+func (p *prPayment) refundable() Amount { return p.amount - p.refunded - p.reserved }
 
 // heldAsset is an asset held in a Centrapay account (§4.3): the patron's
 // money that pays requests with assetId.
@@ -396,7 +402,9 @@ func (s *MemStore) expireMerchantLocked(merchantID string, now time.Time) {
 func (s *MemStore) addActivityLocked(pr *PaymentRequest, a *PaymentActivity, at time.Time) *PaymentActivity {
 	s.payments.seq++
 	n := len(s.payments.activities[pr.ID]) + 1
-	a.ID = s.ids.id("")
+	if a.ID == "" { // a refund through the wallet operator chose its id first
+		a.ID = s.ids.id("")
+	}
 	a.PaymentRequestID = pr.ID
 	a.MerchantID = pr.MerchantID
 	a.MerchantConfigID = pr.ConfigID

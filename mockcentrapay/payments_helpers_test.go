@@ -39,6 +39,13 @@ type prEnv struct {
 
 func prNew(t *testing.T) *prEnv {
 	t.Helper()
+	return prNewWith(t, nil)
+}
+
+// prNewWith is prNew with the config and deps changed by change (nil: no
+// change) before the handler is built.
+func prNewWith(t *testing.T, change func(cfg *Config, deps *Deps)) *prEnv {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.ThirdPartyAssetTypes = []string{prThirdParty}
 	st := NewMemStore(42)
@@ -50,8 +57,11 @@ func prNew(t *testing.T) *prEnv {
 		t.Fatal(err)
 	}
 	hooks := NewWebhooks(st, clk, nil, nil, cfg.WebhookRetries, nil)
-	return &prEnv{t: t, st: st, clock: clk, cfg: cfg,
-		h: New(cfg, Deps{Store: st, Clock: clk, JWKS: http.NotFoundHandler(), Webhooks: hooks})}
+	deps := Deps{Store: st, Clock: clk, JWKS: http.NotFoundHandler(), Webhooks: hooks}
+	if change != nil {
+		change(&cfg, &deps)
+	}
+	return &prEnv{t: t, st: st, clock: clk, cfg: cfg, h: New(cfg, deps)}
 }
 
 // do sends a request; body is sent as is when it is a string, as JSON

@@ -163,7 +163,7 @@ func TestPayInFull(t *testing.T) {
 
 func TestPartialPayments(t *testing.T) {
 	e := prNew(t)
-	pr := e.create(prCreateBody().with("partialAllowed", true, "basketAmount", "1500"))
+	pr := e.create(prCreateBody().with("configId", e.externalConfig(), "partialAllowed", true, "basketAmount", "1500"))
 	first := prDecode[PaymentActivity](t, e.pay(pr.ID, prPayBody("p1").with("mode", ModePartialPayment, "amount", "300")))
 	if first.Value.Amount != 300 || first.Mode != ModePartialPayment || first.PaidBy != nil {
 		t.Fatalf("first %+v", first)
@@ -177,7 +177,7 @@ func TestPartialPayments(t *testing.T) {
 	}
 	// The POS records the rest as paid outside Centrapay.
 	rest := prDecode[PaymentActivity](t, e.do(http.MethodPost, "/api/payment-requests/"+pr.ID+"/pay", MerchantTerminalKey,
-		prBody{"assetType": prThirdPartyTest, "transactionId": "eftpos-991", "idempotencyKey": "p2", "mode": ModeMultiAssetPayment, "amount": "700"}))
+		prBody{"assetType": "external.test", "transactionId": "eftpos-991", "idempotencyKey": "p2", "mode": ModeMultiAssetPayment, "amount": "700"}))
 	if rest.External == nil || !*rest.External || rest.PaidBy == nil || len(rest.PaidBy.AssetTotals) != 2 {
 		t.Fatalf("rest %+v", rest)
 	}

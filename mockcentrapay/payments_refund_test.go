@@ -16,6 +16,15 @@ func prRefundBody(amount, ref string) prBody {
 	return prBody{"value": prMoney(amount), "externalRef": ref}
 }
 
+// externalConfig makes a config taking centrapay.nzd.test, external.test
+// (cash or EFTPOS a POS records) and quartz.nzd.test, a type neither held
+// by Centrapay nor registered through Payap.
+func (e *prEnv) externalConfig() string {
+	e.t.Helper()
+	return e.mustCreateConfig(map[string]any{"type": prNZDTest}, map[string]any{"type": "external.test"},
+		map[string]any{"type": "quartz.nzd.test", "externalMerchantId": "q-1"})
+}
+
 // oneOffConfig makes a config taking the one-off open-banking type, which
 // refunds whole payments only.
 func (e *prEnv) oneOffConfig() string {
@@ -89,8 +98,12 @@ func TestRefundPaymentRequestErrors(t *testing.T) {
 			return prRefundPath(paidWith(e, SandboxMerchantConfigID, prPayBody("k").with("assetId", PatronVoucherAssetID))),
 				MerchantOwnerKey, prRefundBody("100", "r1")
 		}, 403, "INACTIVE_ASSET", true},
-		{"REFUND_NOT_SUPPORTED", func(e *prEnv) (string, string, any) {
-			return prRefundPath(paidWith(e, SandboxMerchantConfigID, prBody{"assetType": prThirdPartyTest, "transactionId": "cash-1", "idempotencyKey": "k"})),
+		{"REFUND_NOT_SUPPORTED external.test", func(e *prEnv) (string, string, any) {
+			return prRefundPath(paidWith(e, e.externalConfig(), prBody{"assetType": "external.test", "transactionId": "cash-1", "idempotencyKey": "k"})),
+				MerchantOwnerKey, prRefundBody("100", "r1")
+		}, 403, "REFUND_NOT_SUPPORTED", true},
+		{"REFUND_NOT_SUPPORTED another type paid with transactionId", func(e *prEnv) (string, string, any) {
+			return prRefundPath(paidWith(e, e.externalConfig(), prBody{"assetType": "quartz.nzd.test", "transactionId": "bnz-1", "idempotencyKey": "k"})),
 				MerchantOwnerKey, prRefundBody("100", "r1")
 		}, 403, "REFUND_NOT_SUPPORTED", true},
 		{"REFUND_WINDOW_EXCEEDED", func(e *prEnv) (string, string, any) {
@@ -192,7 +205,8 @@ func TestRefundAcrossPayments(t *testing.T) {
 	if b := e.balance(PatronAssetID); b != patronSeedBalance-400 {
 		t.Errorf("balance %d", b)
 	}
-	// The third-party share completes through completeThirdPartyRefund.
+	// The third-party share was paid with authorization (the scripted
+	// provider): it is refunded at once, without the wallet operator.
 	if got := prTypes(e.notifications()); !slices.Equal(got, []string{WebhookEventPaid, WebhookEventRefundInitiated, WebhookEventRefundCompleted}) {
 		t.Errorf("notifications %v", got)
 	}
@@ -258,7 +272,7 @@ func TestVoidPaymentRequestErrors(t *testing.T) {
 			return paidWith(e, SandboxMerchantConfigID, prPayBody("k").with("assetId", PatronVoucherAssetID))
 		}), 403, "INACTIVE_ASSET", true},
 		{"REFUND_NOT_SUPPORTED", terminal(func(e *prEnv) string {
-			return paidWith(e, SandboxMerchantConfigID, prBody{"assetType": prThirdPartyTest, "transactionId": "cash-1", "idempotencyKey": "k"})
+			return paidWith(e, e.externalConfig(), prBody{"assetType": "external.test", "transactionId": "cash-1", "idempotencyKey": "k"})
 		}), 403, "REFUND_NOT_SUPPORTED", true},
 		{"REFUND_DECLINED", terminal(func(e *prEnv) string {
 			return paidWith(e, SandboxMerchantConfigID, prThirdPartyPay("k", AuthorizationDeclineRefunds))

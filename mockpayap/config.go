@@ -25,8 +25,27 @@ type Config struct {
 	SessionTTL time.Duration `mapstructure:"session_ttl" yaml:"session_ttl" json:"sessionTTL"`
 	// RefreshSkew refreshes an access token this long before it expires.
 	RefreshSkew time.Duration `mapstructure:"refresh_skew" yaml:"refresh_skew" json:"refreshSkew"`
-	// ProviderTimeout bounds every call to a provider.
+	// ProviderTimeout bounds every call to a provider, and to Centrapay.
 	ProviderTimeout time.Duration `mapstructure:"provider_timeout" yaml:"provider_timeout" json:"providerTimeout"`
+
+	// CentrapayURL is the Centrapay API's base URL (without /api). Empty
+	// means the sandbox's own mock Centrapay, which the sandbox fills in.
+	CentrapayURL string `mapstructure:"centrapay_url" yaml:"centrapay_url" json:"centrapayURL"`
+	// CentrapayAPIKey is Payap's X-Api-Key at Centrapay: it reads payment
+	// requests and records provider payments on them.
+	CentrapayAPIKey string `mapstructure:"centrapay_api_key" yaml:"centrapay_api_key" json:"-"`
+	// CentrapayJWKSURL is where Centrapay's public keys are, to check the
+	// JWT on POST /centrapay/refunds. Empty means
+	// {CentrapayURL}/api/.well-known/jwks.json.
+	CentrapayJWKSURL string `mapstructure:"centrapay_jwks_url" yaml:"centrapay_jwks_url" json:"centrapayJWKSURL"`
+	// PayPolls is how many times the pay call polls the provider's GET /get
+	// while the payment is pending before it answers; later GETs of the
+	// payment poll once each.
+	PayPolls int `mapstructure:"pay_polls" yaml:"pay_polls" json:"payPolls"`
+	// PayRetries is how many times POST /pay (and a refund, and recording on
+	// Centrapay) is retried with the same transactionId on a 5xx or a
+	// timeout.
+	PayRetries int `mapstructure:"pay_retries" yaml:"pay_retries" json:"payRetries"`
 
 	// Provider is the asset type registered at start-up and the provider
 	// behind it.
@@ -66,6 +85,9 @@ func DefaultConfig() Config {
 		SessionTTL:      12 * time.Hour,
 		RefreshSkew:     10 * time.Second,
 		ProviderTimeout: 10 * time.Second,
+		CentrapayAPIKey: "cp-sandbox-payap-owner",
+		PayPolls:        5,
+		PayRetries:      2,
 		Provider: ProviderConfig{
 			Name:        "payap-example",
 			Description: "Payap Points",
@@ -105,10 +127,35 @@ func (c Config) Validate() error {
 	if c.ProviderTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("payap.provider_timeout must be positive (got %s)", c.ProviderTimeout))
 	}
+	for _, u := range []struct{ key, v string }{{"payap.centrapay_url", c.CentrapayURL}, {"payap.centrapay_jwks_url", c.CentrapayJWKSURL}} {
+		if u.v == "" {
+			continue
+		}
+		if err := checkBaseURL(u.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
+		}
+	}
+	if strings.TrimSpace(c.CentrapayAPIKey) == "" {
+		errs = append(errs, errors.New("payap.centrapay_api_key is required: Payap's X-Api-Key at Centrapay (the sandbox seeds cp-sandbox-payap-owner)"))
+	}
+	if c.PayPolls < 0 || c.PayPolls > 100 {
+		errs = append(errs, fmt.Errorf("payap.pay_polls must be between 0 and 100 (got %d)", c.PayPolls))
+	}
+	if c.PayRetries < 0 || c.PayRetries > 10 {
+		errs = append(errs, fmt.Errorf("payap.pay_retries must be between 0 and 10 (got %d)", c.PayRetries))
+	}
 	if err := c.Provider.validate("payap.provider"); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// centrapayJWKS is where Centrapay's JWKS is fetched from.
+func (c Config) centrapayJWKS() string {
+	if c.CentrapayJWKSURL != "" || c.CentrapayURL == "" {
+		return c.CentrapayJWKSURL
+	}
+	return c.CentrapayURL + "/api/.well-known/jwks.json"
 }
 
 func (p ProviderConfig) validate(key string) error {

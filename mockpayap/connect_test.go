@@ -74,17 +74,17 @@ func TestConnectOverLoopback(t *testing.T) {
 	if c.Scope != "assets:read assets:pay" || !c.CanPay || c.ConnectedAt == "" || c.AuthURL != "" {
 		t.Fatalf("connection %+v, want connected with both scopes and no authorization URL", c)
 	}
-	if len(out.WalletEntries) != 2 {
-		t.Fatalf("callback wallet entries %+v, want 2", out.WalletEntries)
+	if len(out.WalletEntries) != demoAssetCount(t) {
+		t.Fatalf("callback wallet entries %+v, want %d", out.WalletEntries, demoAssetCount(t))
 	}
 	if got := e.connection(token, c.ID); got.Status != mockpayap.StatusConnected || got.Scope != c.Scope {
 		t.Fatalf("GET connection %+v", got)
 	}
 
 	items := e.wallet(token)
-	want := map[string]string{"12345": "5000", "56789": "25000"}
-	if len(items) != len(want) {
-		t.Fatalf("wallet %+v, want the demo user's two assets", items)
+	want := demoBalances(t) // 12345: 5000 and 56789: 25000, as in the guide, and more
+	if len(items) != len(want) || want["12345"] != "5000" || want["56789"] != "25000" {
+		t.Fatalf("wallet %+v, want the demo user's assets %v", items, want)
 	}
 	for _, it := range items {
 		if it.Status != mockpayap.EntryAvailable || it.Balance == nil || *it.Balance != want[it.AssetID] || it.Problem != nil {
@@ -426,8 +426,8 @@ func TestSameCallbackTwice(t *testing.T) {
 		t.Fatalf("connections %+v, want only the first, connected", cs)
 	}
 	items := e.wallet(token)
-	if len(items) != 2 {
-		t.Fatalf("wallet %+v, want 2 entries", items)
+	if len(items) != demoAssetCount(t) {
+		t.Fatalf("wallet %+v, want %d entries", items, demoAssetCount(t))
 	}
 	for _, it := range items {
 		if it.Status != mockpayap.EntryAvailable {
@@ -454,7 +454,7 @@ func TestCallbackFailureKeepsAnEarlierConnection(t *testing.T) {
 	if len(cs) != 1 || cs[0].ID != first.Connection.ID || cs[0].Status != mockpayap.StatusConnected {
 		t.Fatalf("connections %+v, want only %s connected", cs, first.Connection.ID)
 	}
-	e.wantNoConnection(token, c.ID, 2)
+	e.wantNoConnection(token, c.ID, demoAssetCount(t))
 }
 
 func TestCallbackRedirectsToTheReturnURL(t *testing.T) {
@@ -612,8 +612,8 @@ func TestRunsAgainstAProviderConfiguredOnlyByURL(t *testing.T) {
 				t.Fatalf("callback %+v, want connected", out)
 			}
 			items := a.wallet(token)
-			if len(items) != 2 {
-				t.Fatalf("wallet %+v, want the demo user's two assets", items)
+			if len(items) != demoAssetCount(t) {
+				t.Fatalf("wallet %+v, want the demo user's assets", items)
 			}
 			for _, it := range items {
 				if it.Status != mockpayap.EntryAvailable || it.Balance == nil || it.AssetType != "partner-points" {

@@ -392,6 +392,24 @@ func startProvider(t testing.TB, clk *clock.Clock, callback string, mutate ...fu
 	return &providerPeer{URL: cfg.Issuer, Store: store, Config: cfg, srv: srv}
 }
 
+// demoBalances are the mock provider's demo user's assets as its seed makes
+// them: asset id → balance in minor units.
+func demoBalances(t testing.TB) map[string]string {
+	t.Helper()
+	st := mockprovider.NewMemStore()
+	if err := mockprovider.Seed(st, 42); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, a := range st.Assets(mockprovider.DemoUserID) {
+		out[a.ID] = fmt.Sprint(a.Balance)
+	}
+	return out
+}
+
+// demoAssetCount is how many wallet entries connecting the demo user makes.
+func demoAssetCount(t testing.TB) int { t.Helper(); return len(demoBalances(t)) }
+
 // grants are the provider's grants to a client for a user.
 func (p *providerPeer) grants(clientID, userID string) []mockprovider.Grant {
 	var out []mockprovider.Grant
@@ -632,6 +650,8 @@ type fakeProvider struct {
 	AssetsBody string
 	// Asset answers GET /assets/{id}; nil answers 200 with the asset.
 	Asset func(w http.ResponseWriter, token, id string)
+	// Routes adds more endpoints, such as the payment ones (pay_fakes_test.go).
+	Routes func(mux *http.ServeMux)
 
 	mu         sync.Mutex
 	challenges map[string]string // code → challenge
@@ -681,6 +701,9 @@ func newFakeProvider(t testing.TB, configure func(f *fakeProvider)) *fakeProvide
 		}
 		writeAsset(w, id, "100")
 	})
+	if f.Routes != nil {
+		f.Routes(mux)
+	}
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -383,8 +384,9 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			t.Errorf("%s: path parameters declared %v, template has %v", name, declared, inTemplate)
 		}
 
-		// Request bodies are closed JSON objects.
-		if rb := oaDeref(doc, o.op["requestBody"]); rb != nil {
+		// Request bodies of the app API are closed JSON objects; Centrapay's
+		// calls are read tolerantly, as between services.
+		if rb := oaDeref(doc, o.op["requestBody"]); rb != nil && !strings.HasPrefix(o.path, "/centrapay/") {
 			s := oaDeref(doc, oaAt(rb, "content", "application/json", "schema"))
 			if s == nil {
 				t.Errorf("%s: requestBody has no application/json schema", name)
@@ -736,6 +738,15 @@ var oaGoSchemas = map[string]reflect.Type{
 	"WalletEntrySummary": reflect.TypeFor[WalletEntry](), // as the callback lists it
 	"Problem":            reflect.TypeFor[Problem](),
 	"ErrorBody":          reflect.TypeFor[apiError](),
+
+	"Payment":               reflect.TypeFor[Payment](),
+	"PaymentList":           reflect.TypeFor[list[Payment]](),
+	"Refund":                reflect.TypeFor[Refund](),
+	"CentrapayError":        reflect.TypeFor[CentrapayError](),
+	"JWTProbeResult":        reflect.TypeFor[probeResult](),
+	"JWTProbeSent":          reflect.TypeFor[probeRequest](),
+	"JWTProbeReply":         reflect.TypeFor[probeReply](),
+	"CentrapayRefundResult": reflect.TypeFor[refundAnswer](),
 }
 
 // oaTypeMismatch compares one Go field with its property schema.
@@ -851,6 +862,11 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"WalletEntry", "status", []string{EntryAvailable, StatusReconnectRequired, EntryUnavailable}},
 		{"AssetType", "authMethod", methods},
 		{"AssetTypeRegistration", "authMethod", methods},
+		{"Payment", "status", []string{PaymentPending, PaymentSuccessful, PaymentFailed}},
+		{"Payment", "centrapayStatus", []string{CentrapayRecorded, CentrapayRecording, CentrapayUnsettled}},
+		{"Refund", "status", []string{RefundSuccessful, RefundFailed}},
+		{"CentrapayRefundResult", "status", []string{RefundSuccessful, RefundFailed}},
+		{"JWTProbeRequest", "fault", slices.Sorted(maps.Keys(probeFaults))},
 	} {
 		got := oaStrings(oaAt(schemas, e.schema, "properties", e.prop, "enum"))
 		slices.Sort(got)
@@ -1035,8 +1051,8 @@ func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
 	var checked int
 	for _, o := range oaOps(doc) {
 		rb := oaDeref(doc, o.op["requestBody"])
-		if rb == nil {
-			continue
+		if rb == nil || strings.HasPrefix(o.path, "/centrapay/") {
+			continue // Centrapay's calls need its JWT first; see centrapay_refunds_test.go
 		}
 		checked++
 		name := o.method + " " + o.path
@@ -1097,8 +1113,8 @@ func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
 			t.Errorf("%s with a body over the cap: %s, want body_too_large", name, r.rec.Body.String())
 		}
 	}
-	if checked != 3 {
-		t.Errorf("checked %d request bodies, want 3 (sign-in, asset type, connection)", checked)
+	if checked != 5 {
+		t.Errorf("checked %d request bodies, want 5 (sign-in, asset type, connection, payment, JWT probe)", checked)
 	}
 }
 
@@ -1112,10 +1128,13 @@ type oaProvider struct {
 	revoked atomic.Bool
 }
 
-func oaStartProvider(t *testing.T) *oaProvider {
+func oaStartProvider(t *testing.T, extra ...func(*http.ServeMux)) *oaProvider {
 	t.Helper()
 	fp := &oaProvider{}
 	m := http.NewServeMux()
+	for _, f := range extra {
+		f(m)
+	}
 	fp.srv = httptest.NewServer(m)
 	t.Cleanup(fp.srv.Close)
 	iss := fp.srv.URL

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/payap/payap-sandbox/internal/payapjwt"
 )
 
 // Clock is the sandbox clock every expiry reads.
@@ -27,6 +29,11 @@ type Deps struct {
 	HTTPClient *http.Client
 	// JWKS serves Payap's public keys at /.well-known/jwks.json. Required.
 	JWKS http.Handler
+	// Signer signs Payap's requests to providers (GET /get, POST /refund,
+	// POST /cancel) with the keys JWKS serves: aud is the asset type's
+	// provider URL. Nil derives one from JWKS when that is a
+	// *payapjwt.Keyring.
+	Signer *payapjwt.Signer
 	// Logger receives the service's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -40,6 +47,13 @@ type payap struct {
 	log   *slog.Logger
 	disco *discovery
 	locks connLocks
+
+	signer *payapjwt.Signer
+	// centrapayJWT checks the JWT Centrapay signs POST /centrapay/refunds with.
+	centrapayJWT *payapjwt.Verifier
+	// payLocks serialises the work on one payment: the pay call, a lazy
+	// poll and a refund never overlap.
+	payLocks connLocks
 }
 
 // New returns the mock Payap's HTTP handler. cfg must be valid and its
@@ -62,14 +76,20 @@ func newPayap(cfg Config, deps Deps) *payap {
 	// revocation must answer directly.
 	c := *client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	signer := deps.Signer
+	if k, ok := deps.JWKS.(*payapjwt.Keyring); ok && signer == nil {
+		signer = payapjwt.NewSigner(k, deps.Clock)
+	}
 	return &payap{
-		cfg:   cfg,
-		store: deps.Store,
-		clock: deps.Clock,
-		http:  &c,
-		jwks:  deps.JWKS,
-		log:   log,
-		disco: &discovery{client: &c},
+		cfg:          cfg,
+		store:        deps.Store,
+		clock:        deps.Clock,
+		http:         &c,
+		jwks:         deps.JWKS,
+		log:          log,
+		disco:        &discovery{client: &c},
+		signer:       signer,
+		centrapayJWT: payapjwt.NewVerifier(cfg.centrapayJWKS(), cfg.PublicURL, &c, deps.Clock),
 	}
 }
 

@@ -1,6 +1,7 @@
 package mockpayap
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,27 +132,42 @@ func (p *payap) oauthContext(ctx context.Context) context.Context {
 type providerResponse struct {
 	status    int
 	challenge string // WWW-Authenticate
+	header    http.Header
 	body      []byte
 }
 
 // getResource calls a provider resource with an access token.
 func (p *payap) getResource(ctx context.Context, target, access string) (providerResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	return p.resource(ctx, http.MethodGet, target, "Bearer "+access, nil)
+}
+
+// resource sends one request to a provider with an Authorization header
+// (a Bearer access token, or a bare Payap JWT) and, when body is not nil,
+// exactly those bytes as JSON.
+func (p *payap) resource(ctx context.Context, method, target, authorization string, body []byte) (providerResponse, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return providerResponse{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+access)
+	req.Header.Set("Authorization", authorization)
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return providerResponse{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return providerResponse{}, err
 	}
-	return providerResponse{status: resp.StatusCode, challenge: resp.Header.Get("WWW-Authenticate"), body: body}, nil
+	return providerResponse{status: resp.StatusCode, challenge: resp.Header.Get("WWW-Authenticate"), header: resp.Header, body: respBody}, nil
 }
 
 // revoke revokes a refresh token at the provider (RFC 7009) with the token

@@ -30,17 +30,17 @@ func TestRefreshWithTheRealProvider(t *testing.T) {
 
 	// Within the access token's life nothing is refreshed.
 	e.advance(59 * time.Minute)
-	wantAllAvailable(t, e.wallet(token), 2)
+	wantAllAvailable(t, e.wallet(token), demoAssetCount(t))
 	if n := countGrant(e.Wire.tokenCalls(), "refresh_token"); n != 0 {
 		t.Fatalf("%d refreshes before expiry, want 0", n)
 	}
 
 	// Past the hour (and inside the 10 s skew before it) Payap refreshes.
 	e.advance(time.Minute - 5*time.Second)
-	wantAllAvailable(t, e.wallet(token), 2)
+	wantAllAvailable(t, e.wallet(token), demoAssetCount(t))
 	calls := e.Wire.tokenCalls()
 	if n := countGrant(calls, "refresh_token"); n != 1 {
-		t.Fatalf("%d refreshes, want 1 (single-flight for the two entries)", n)
+		t.Fatalf("%d refreshes, want 1 (single-flight for all the entries)", n)
 	}
 	last := calls[len(calls)-1]
 	if last.SentRefresh != first || last.Status != http.StatusOK || last.GotRefresh == "" || last.GotRefresh == first {
@@ -50,7 +50,7 @@ func TestRefreshWithTheRealProvider(t *testing.T) {
 
 	// The rotated token was saved: the next refresh presents it.
 	e.advance(2 * time.Hour)
-	wantAllAvailable(t, e.wallet(token), 2)
+	wantAllAvailable(t, e.wallet(token), demoAssetCount(t))
 	calls = e.Wire.tokenCalls()
 	if last := calls[len(calls)-1]; last.GrantType != "refresh_token" || last.SentRefresh != second || last.Status != http.StatusOK {
 		t.Fatalf("second refresh %+v, want it to present the rotated token", last)
@@ -91,7 +91,7 @@ func TestRevokedGrantNeedsReconnectThenReconnects(t *testing.T) {
 	}
 
 	items := e.wallet(token)
-	if len(items) != 2 {
+	if len(items) != demoAssetCount(t) {
 		t.Fatalf("wallet %+v", items)
 	}
 	for _, it := range items {
@@ -129,7 +129,7 @@ func TestRevokedGrantNeedsReconnectThenReconnects(t *testing.T) {
 		t.Fatalf("after reconnecting, connection %+v", again.Connection)
 	}
 	after := e.wallet(token)
-	wantAllAvailable(t, after, 2)
+	wantAllAvailable(t, after, demoAssetCount(t))
 	for _, it := range after {
 		if ids[it.AssetID] != it.ID {
 			t.Errorf("asset %s is now entry %s, want it to keep %s", it.AssetID, it.ID, ids[it.AssetID])
@@ -160,8 +160,8 @@ func TestReconnectDeniedKeepsTheConnectionAsItWas(t *testing.T) {
 	if c.Status != mockpayap.StatusReconnectRequired {
 		t.Fatalf("connection %+v, want still reconnect_required", c)
 	}
-	if items := e.wallet(token); len(items) != 2 {
-		t.Fatalf("wallet %+v, want its two entries kept", items)
+	if items := e.wallet(token); len(items) != demoAssetCount(t) {
+		t.Fatalf("wallet %+v, want its entries kept", items)
 	}
 }
 
@@ -177,7 +177,7 @@ func TestReconnectToGrantAMissingScope(t *testing.T) {
 	var rc connection
 	e.do(http.MethodPost, "/api/connections/"+out.Connection.ID+"/reconnect", token, nil).want(http.StatusOK, &rc)
 	// Until the user is back, the connection keeps working.
-	wantAllAvailable(t, e.wallet(token), 2)
+	wantAllAvailable(t, e.wallet(token), demoAssetCount(t))
 	var again callbackResult
 	e.get(consent(t, rc.AuthURL, demoDecision)).want(http.StatusOK, &again)
 	if again.Connection.Scope != "assets:read assets:pay" || !again.Connection.CanPay {
@@ -308,7 +308,7 @@ func TestOnlyTheLatestReconnectCounts(t *testing.T) {
 	if again.Connection.ID != out.Connection.ID || again.Connection.Status != mockpayap.StatusConnected {
 		t.Fatalf("after the second reconnect %+v", again.Connection)
 	}
-	wantAllAvailable(t, e.wallet(token), 2)
+	wantAllAvailable(t, e.wallet(token), demoAssetCount(t))
 }
 
 // TestReconnectRevokesTheReplacedGrant: reconnecting a live connection gets
@@ -329,7 +329,7 @@ func TestReconnectRevokesTheReplacedGrant(t *testing.T) {
 		t.Fatalf("grants after reconnect: first revoked=%v, second revoked=%v; want the replaced one revoked and the new one live",
 			grants[0].Revoked(), grants[1].Revoked())
 	}
-	wantAllAvailable(t, e.wallet(token), 2)
+	wantAllAvailable(t, e.wallet(token), demoAssetCount(t))
 }
 
 // TestHeadOnCallbackDoesNotUseTheCode: a link prefetcher's HEAD must not

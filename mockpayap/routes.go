@@ -43,6 +43,17 @@ func (p *payap) routes() http.Handler {
 	on("/api/connections/{id}/reconnect", httpx.Methods{http.MethodPost: p.authed(p.handleReconnect)})
 	on("/api/wallet", httpx.Methods{http.MethodGet: p.authed(p.handleListWallet)})
 	on("/api/wallet/{id}", httpx.Methods{http.MethodGet: p.authed(p.handleGetWalletEntry)})
+	on("/api/payments", httpx.Methods{
+		http.MethodGet:  p.authed(p.handleListPayments),
+		http.MethodPost: p.authed(p.handleCreatePayment),
+	})
+	on("/api/payments/{id}", httpx.Methods{http.MethodGet: p.authed(p.handleGetPayment)})
+
+	// Sandbox extensions for partners: not part of Payap.
+	on("/api/sandbox/jwt-probe", httpx.Methods{http.MethodPost: p.authed(p.handleJWTProbe)})
+
+	// Server to server: Centrapay asks for refunds with its own JWT, no session.
+	on("/centrapay/refunds", httpx.Methods{http.MethodPost: http.HandlerFunc(p.handleCentrapayRefund)})
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, "route_not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /openapi.json"))

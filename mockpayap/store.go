@@ -63,6 +63,24 @@ type Store interface {
 
 	Entries(userID string) []WalletEntry
 	Entry(id string) (WalletEntry, bool)
+
+	// CreatePayment stores a new payment and gives it an id. While another
+	// payment of the same payment request is pending or successful it
+	// stores nothing and returns that payment with ErrExists, so that one
+	// request is never paid twice through Payap.
+	CreatePayment(p Payment) (Payment, error)
+	Payment(id string) (Payment, bool)
+	PaymentByTransaction(transactionID string) (Payment, bool)
+	// Payments lists a user's payments, newest first.
+	Payments(userID string) []Payment
+	// UpdatePayment changes a payment atomically; change must not keep the
+	// pointer.
+	UpdatePayment(id string, change func(*Payment)) (Payment, error)
+	// AddRefund records a refund on a payment. Refund ids are unique across
+	// payments (ErrExists).
+	AddRefund(paymentID string, r Refund) (Payment, error)
+	// RefundByID finds a refund and the payment it belongs to.
+	RefundByID(id string) (Refund, Payment, bool)
 }
 
 var _ Store = (*MemStore)(nil)
@@ -79,6 +97,11 @@ type MemStore struct {
 	entries     map[string]*WalletEntry
 	connSeq     int
 	entrySeq    int
+
+	payments map[string]*Payment
+	byTxn    map[string]string // transactionId → payment id
+	refunds  map[string]string // refund id → payment id
+	paySeq   int
 }
 
 type session struct {
@@ -96,6 +119,9 @@ func NewMemStore() *MemStore {
 		connections: map[string]*Connection{},
 		byState:     map[[32]byte]string{},
 		entries:     map[string]*WalletEntry{},
+		payments:    map[string]*Payment{},
+		byTxn:       map[string]string{},
+		refunds:     map[string]string{},
 	}
 }
 
@@ -421,4 +447,109 @@ func (s *MemStore) Entry(id string) (WalletEntry, bool) {
 		return WalletEntry{}, false
 	}
 	return *e, true
+}
+
+// CreatePayment stores a new payment unless its payment request is already
+// being paid or paid.
+func (s *MemStore) CreatePayment(p Payment) (Payment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, other := range s.payments {
+		if other.PaymentRequestID == p.PaymentRequestID && other.Status != PaymentFailed {
+			return other.clone(), fmt.Errorf("payment request %s: %w", p.PaymentRequestID, ErrExists)
+		}
+	}
+	if _, dup := s.byTxn[p.TransactionID]; dup || p.TransactionID == "" {
+		return Payment{}, fmt.Errorf("transaction %q: %w", p.TransactionID, ErrExists)
+	}
+	s.paySeq++
+	p.ID, p.seq = fmt.Sprintf("pay_%04d", s.paySeq), s.paySeq
+	p = p.clone()
+	s.payments[p.ID] = &p
+	s.byTxn[p.TransactionID] = p.ID
+	return p.clone(), nil
+}
+
+// Payment returns one payment.
+func (s *MemStore) Payment(id string) (Payment, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.payments[id]
+	if !ok {
+		return Payment{}, false
+	}
+	return p.clone(), true
+}
+
+// PaymentByTransaction finds a payment by its provider transactionId.
+func (s *MemStore) PaymentByTransaction(txn string) (Payment, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.payments[s.byTxn[txn]]
+	if !ok {
+		return Payment{}, false
+	}
+	return p.clone(), true
+}
+
+// Payments lists a user's payments, newest first.
+func (s *MemStore) Payments(userID string) []Payment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Payment
+	for _, p := range s.payments {
+		if p.UserID == userID {
+			out = append(out, p.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq > out[j].seq })
+	return out
+}
+
+// UpdatePayment changes a payment under the lock.
+func (s *MemStore) UpdatePayment(id string, change func(*Payment)) (Payment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.payments[id]
+	if !ok {
+		return Payment{}, ErrNotFound
+	}
+	c := p.clone()
+	change(&c)
+	c.ID, c.seq, c.TransactionID, c.UserID, c.PaymentRequestID = p.ID, p.seq, p.TransactionID, p.UserID, p.PaymentRequestID
+	c = c.clone()
+	*p = c
+	return c.clone(), nil
+}
+
+// AddRefund records a refund on a payment.
+func (s *MemStore) AddRefund(paymentID string, r Refund) (Payment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.payments[paymentID]
+	if !ok {
+		return Payment{}, ErrNotFound
+	}
+	if _, dup := s.refunds[r.ID]; dup {
+		return Payment{}, fmt.Errorf("refund %q: %w", r.ID, ErrExists)
+	}
+	s.refunds[r.ID] = paymentID
+	p.Refunds = append(p.Refunds, r)
+	return p.clone(), nil
+}
+
+// RefundByID finds a refund and its payment.
+func (s *MemStore) RefundByID(id string) (Refund, Payment, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.payments[s.refunds[id]]
+	if !ok {
+		return Refund{}, Payment{}, false
+	}
+	for _, r := range p.Refunds {
+		if r.ID == id {
+			return r, p.clone(), true
+		}
+	}
+	return Refund{}, Payment{}, false
 }

@@ -120,13 +120,19 @@ func (p *payap) markReconnect(connID, code, message string) {
 // callProvider GETs a provider resource for a connection: a 401 refreshes
 // once and retries once, and a second 401 means the grant is gone (§2 item 10).
 func (p *payap) callProvider(ctx context.Context, c Connection, target string) (providerResponse, error) {
+	return p.callProviderWith(ctx, c, http.MethodGet, target, nil)
+}
+
+// callProviderWith is callProvider for any method: body, when not nil, is
+// sent as JSON, the same bytes on the retry (POST /pay).
+func (p *payap) callProviderWith(ctx context.Context, c Connection, method, target string, body []byte) (providerResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.ProviderTimeout)
 	defer cancel()
 	access, err := p.accessToken(ctx, c.ID, "")
 	if err != nil {
 		return providerResponse{}, err
 	}
-	resp, err := p.getResource(ctx, target, access)
+	resp, err := p.resource(ctx, method, target, "Bearer "+access, body)
 	if err != nil {
 		return providerResponse{}, err
 	}
@@ -136,7 +142,7 @@ func (p *payap) callProvider(ctx context.Context, c Connection, target string) (
 	if access, err = p.accessToken(ctx, c.ID, access); err != nil {
 		return providerResponse{}, err
 	}
-	if resp, err = p.getResource(ctx, target, access); err != nil {
+	if resp, err = p.resource(ctx, method, target, "Bearer "+access, body); err != nil {
 		return providerResponse{}, err
 	}
 	if resp.status == http.StatusUnauthorized {

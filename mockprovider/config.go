@@ -32,6 +32,17 @@ type Config struct {
 	// this long without tripping reuse detection (H59). Zero turns it off.
 	RefreshReuseGrace time.Duration `mapstructure:"refresh_reuse_grace" yaml:"refresh_reuse_grace" json:"refreshReuseGrace"`
 
+	// PayapJWKSURL is where Payap publishes the ES256 keys that sign its
+	// refund, cancel and get calls; the sandbox points it at the mock Payap's
+	// /.well-known/jwks.json. Empty refuses those calls with 401.
+	PayapJWKSURL string `mapstructure:"payap_jwks_url" yaml:"payap_jwks_url" json:"payapJwksUrl"`
+	// RefundWindow is how long after a payment succeeds it may be refunded:
+	// refundBefore = success time + RefundWindow.
+	RefundWindow time.Duration `mapstructure:"refund_window" yaml:"refund_window" json:"refundWindow"`
+	// JWTLeeway is the clock skew allowed on a Payap JWT's iat and exp. Zero
+	// means the verifier's default, 30 s.
+	JWTLeeway time.Duration `mapstructure:"jwt_leeway" yaml:"jwt_leeway" json:"jwtLeeway"`
+
 	// Clients are the registered OAuth clients. Empty means the default
 	// public client "payap" whose redirect URI is the mock Payap's callback.
 	Clients []Client `mapstructure:"clients" yaml:"clients" json:"clients"`
@@ -45,8 +56,15 @@ func DefaultConfig() Config {
 		RefreshTokenTTL:    30 * 24 * time.Hour,
 		CodeTTL:            5 * time.Minute,
 		RequireRedirectURI: true,
+		RefundWindow:       DefaultRefundWindow,
 	}
 }
+
+// DefaultRefundWindow is how long a payment stays refundable by default.
+const DefaultRefundWindow = 30 * 24 * time.Hour
+
+// MaxJWTLeeway bounds Config.JWTLeeway: more would accept tokens long expired.
+const MaxJWTLeeway = 5 * time.Minute
 
 // DefaultClientID is the client id Payap uses at the mock provider.
 const DefaultClientID = "payap"
@@ -85,6 +103,17 @@ func (c Config) Validate() error {
 	}
 	if c.RefreshReuseGrace < 0 {
 		errs = append(errs, fmt.Errorf("provider.refresh_reuse_grace must not be negative (got %s)", c.RefreshReuseGrace))
+	}
+	if c.PayapJWKSURL != "" {
+		if u, err := url.Parse(c.PayapJWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("provider.payap_jwks_url %q must be an absolute http(s) URL such as http://127.0.0.1:8402/.well-known/jwks.json", c.PayapJWKSURL))
+		}
+	}
+	if c.RefundWindow <= 0 {
+		errs = append(errs, fmt.Errorf("provider.refund_window must be positive, e.g. 720h (got %s)", c.RefundWindow))
+	}
+	if c.JWTLeeway < 0 || c.JWTLeeway > MaxJWTLeeway {
+		errs = append(errs, fmt.Errorf("provider.jwt_leeway must be between 0 (the default, 30s) and %s, got %s", MaxJWTLeeway, c.JWTLeeway))
 	}
 	seen := map[string]bool{}
 	for i, cl := range c.Clients {

@@ -55,8 +55,8 @@ func TestFlowWithXOAuth2(t *testing.T) {
 	}
 
 	assets := getAssets(t, conf.Client(ctx, tok), h.issuer)
-	if len(assets) != 2 || assets[0].ID != "12345" || assets[0].UserID != DemoUserID || assets[0].Balance != "5000" {
-		t.Fatalf("GET /assets = %+v, want the demo user's two assets", assets)
+	if len(assets) != 3 || assets[0].ID != "12345" || assets[0].UserID != DemoUserID || assets[0].Balance != "5000" || assets[2].ID != PendingAssetID {
+		t.Fatalf("GET /assets = %+v, want the demo user's three assets", assets)
 	}
 
 	// Refresh: force it by presenting an expired copy of the token.
@@ -69,7 +69,7 @@ func TestFlowWithXOAuth2(t *testing.T) {
 	if newTok.RefreshToken == old.RefreshToken || newTok.AccessToken == old.AccessToken {
 		t.Fatal("refresh did not rotate the tokens")
 	}
-	if got := getAssets(t, conf.Client(ctx, newTok), h.issuer); len(got) != 2 {
+	if got := getAssets(t, conf.Client(ctx, newTok), h.issuer); len(got) != len(demoAssets) {
 		t.Fatalf("GET /assets with the refreshed token = %+v", got)
 	}
 

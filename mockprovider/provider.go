@@ -2,7 +2,9 @@
 // authorization server (authorization code + PKCE S256, login and consent
 // pages, refresh rotation, RFC 7009 revocation, RFC 8414 metadata) and the
 // resource server for GET /assets and GET /assets/{assetId} described in the
-// Payap guide "Connect Your Users to Payap".
+// Payap guide "Connect Your Users to Payap", and the payment endpoints of the
+// Spend flow: POST /pay (the user's access token) and POST /refund, POST
+// /cancel and GET /get (a Payap ES256 JWT).
 package mockprovider
 
 import (
@@ -13,6 +15,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/payap/payap-sandbox/internal/payapjwt"
 )
 
 // Clock is the sandbox clock every expiry reads.
@@ -26,6 +30,8 @@ type Deps struct {
 	Clock Clock
 	// Logger receives the provider's own logs; nil discards them.
 	Logger *slog.Logger
+	// HTTPClient fetches Payap's JWKS; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 type provider struct {
@@ -37,6 +43,9 @@ type provider struct {
 	sessions *sessions
 	pages    *template.Template
 	meta     []byte
+	// payap checks the JWTs on refund, cancel and get; nil when
+	// cfg.PayapJWKSURL is empty.
+	payap *payapjwt.Verifier
 }
 
 // New returns the provider's HTTP handler. cfg must be valid (see
@@ -58,6 +67,13 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	for _, c := range cfg.Clients {
 		p.clients[c.ID] = c
+	}
+	if cfg.PayapJWKSURL != "" {
+		var opts []payapjwt.VerifierOption
+		if cfg.JWTLeeway > 0 {
+			opts = append(opts, payapjwt.WithLeeway(cfg.JWTLeeway))
+		}
+		p.payap = payapjwt.NewVerifier(cfg.PayapJWKSURL, cfg.Issuer, deps.HTTPClient, deps.Clock, opts...)
 	}
 	p.meta, _ = json.Marshal(p.metadata())
 	return p.routes()

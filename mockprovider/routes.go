@@ -41,6 +41,12 @@ func (p *provider) routes() http.Handler {
 	on("/assets", httpx.Methods{http.MethodGet: http.HandlerFunc(p.handleListAssets)})
 	on("/assets/{assetId}", httpx.Methods{http.MethodGet: assetID(p.handleGetAsset)})
 
+	// Spend (§2.8): /pay takes the user's access token, the others a Payap JWT.
+	on("/pay", httpx.Methods{http.MethodPost: http.HandlerFunc(p.handlePay)})
+	on("/refund", httpx.Methods{http.MethodPost: http.HandlerFunc(p.handleRefund)})
+	on("/cancel", httpx.Methods{http.MethodPost: http.HandlerFunc(p.handleCancel)})
+	on("/get", httpx.Methods{http.MethodGet: http.HandlerFunc(p.handleGet)})
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeNotFound(w, "no such endpoint: "+r.URL.Path+"; see "+p.cfg.Issuer+"/.well-known/oauth-authorization-server")
 	})

@@ -14,10 +14,16 @@ const (
 	DemoUserID   = "54321"
 )
 
-// demoAssets are the demo user's assets, matching the guide's examples.
+// PendingAssetID is the demo user's asset whose payments answer pending and
+// turn successful on the second GET /get (Slow Points, 20000).
+const PendingAssetID = "99999"
+
+// demoAssets are the demo user's assets: the two of the guide's examples,
+// which pay at once, and Slow Points, which pays pending.
 var demoAssets = []Asset{
-	{ID: "12345", UserID: DemoUserID, Description: "Everyday Points", Currency: "NZD", Balance: 5000},
-	{ID: "56789", UserID: DemoUserID, Description: "Bonus Points", Currency: "NZD", Balance: 25000},
+	{ID: "12345", UserID: DemoUserID, Description: "Everyday Points", Currency: "NZD", Balance: 5000, PartialRefunds: true},
+	{ID: "56789", UserID: DemoUserID, Description: "Bonus Points", Currency: "NZD", Balance: 25000, PartialRefunds: true},
+	{ID: PendingAssetID, UserID: DemoUserID, Description: "Slow Points", Currency: "NZD", Balance: 20000, PendingPolls: 2, PartialRefunds: true},
 }
 
 // generatedUsers is how many users Seed makes beside the demo user.
@@ -26,7 +32,9 @@ const generatedUsers = 3
 var assetKinds = []string{"Points", "Rewards", "Miles", "Dollars", "Credits"}
 
 // Seed fills an empty store with the demo user and a few generated users,
-// each with one to three assets. The same seed gives the same users, ids,
+// each with one to three assets. Every asset pays in NZD with
+// DefaultAssetSettings, except the demo's Slow Points (PendingAssetID),
+// which answers pending. The same seed gives the same users, ids,
 // passwords and balances on every run (seed 0 picks a random one).
 func Seed(st Store, seed int64) error {
 	if err := st.PutUser(User{ID: DemoUserID, Username: DemoUsername, Password: DemoPassword, Name: "Demo User"}); err != nil {
@@ -74,6 +82,8 @@ func Seed(st Store, seed int64) error {
 				Currency:    "NZD",
 				Balance:     int64(f.Number(0, 500_000)),
 			}
+			set := DefaultAssetSettings()
+			a.PendingPolls, a.PartialRefunds = set.PendingPolls, set.PartialRefunds
 			if err := st.PutAsset(a); err != nil {
 				return fmt.Errorf("seed asset: %w", err)
 			}

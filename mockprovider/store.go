@@ -27,6 +27,11 @@ var (
 	ErrTokenReused  = errors.New("refresh token already rotated")
 	ErrWrongClient  = errors.New("issued to another client")
 	ErrScopeTooWide = errors.New("scope exceeds the grant")
+	// ErrNotPending: the transaction is not a pending payment.
+	ErrNotPending = errors.New("transaction is not pending")
+	// ErrTransactionIDInUse: the transactionId names another kind of
+	// transaction, or another user's payment.
+	ErrTransactionIDInUse = errors.New("transactionId already in use")
 )
 
 // Code is a stored authorization code with everything it is bound to
@@ -124,6 +129,31 @@ type Store interface {
 
 	Grants() []Grant
 	RevokeGrant(id, reason string, now time.Time) error
+
+	// SetAssetSettings changes an asset's payment knobs.
+	SetAssetSettings(assetID string, s AssetSettings) error
+	// Pay answers a payment attempt: it checks and debits (or holds) the
+	// asset and stores the answer under one lock, so concurrent payments can
+	// never overdraw an asset. A repeated transactionId returns the stored
+	// answer's bytes and changes nothing.
+	Pay(in PayInput, now time.Time) ([]byte, error)
+	// Refund answers a refund attempt against a successful payment, crediting
+	// the asset; idempotent on the refund's own transactionId.
+	Refund(in RefundInput, now time.Time) ([]byte, error)
+	// Cancel fails a pending payment with reason and releases its hold. The
+	// same cancel repeated returns the stored answer; anything else that is
+	// not pending is ErrNotPending, an unknown id ErrNotFound.
+	Cancel(transactionID, reason string, now time.Time) ([]byte, error)
+	// PollTransaction returns a transaction's current attempt. With count, a
+	// pending payment counts one poll and may resolve.
+	PollTransaction(transactionID string, count bool, now time.Time) ([]byte, bool)
+	// ResolveTransaction settles a pending payment as successful, or as
+	// failed with failureReason (releasing the hold).
+	ResolveTransaction(transactionID, status, failureReason string, now time.Time) error
+	// Transaction returns one stored payment or refund.
+	Transaction(id string) (Transaction, bool)
+	// Transactions returns every payment and refund, oldest first.
+	Transactions() []Transaction
 }
 
 var _ Store = (*MemStore)(nil)
@@ -139,6 +169,8 @@ type MemStore struct {
 	access     map[hash]*accessRecord
 	refresh    map[hash]*refreshRecord
 	grants     map[string]*Grant
+	txns       map[string]*txnRecord
+	txnSeq     int
 	grantSeq   int
 	writes     int
 	newGrantID func(seq int) string
@@ -155,6 +187,7 @@ func NewMemStore() *MemStore {
 		access:     map[hash]*accessRecord{},
 		refresh:    map[hash]*refreshRecord{},
 		grants:     map[string]*Grant{},
+		txns:       map[string]*txnRecord{},
 		newGrantID: func(seq int) string { return fmt.Sprintf("grant_%06d", seq) },
 	}
 }

@@ -1,6 +1,8 @@
 package mockprovider
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +22,44 @@ type Asset struct {
 	ID          string `json:"id"`
 	UserID      string `json:"userId"`
 	Description string `json:"description"`
-	Currency    string `json:"currency"`
-	Balance     int64  `json:"balance"`
+	// Currency is the one ISO 4217 currency the asset pays in; a payment or
+	// refund in any other is failed with ASSET_REDEMPTION_DENIED (C22).
+	Currency string `json:"currency"`
+	Balance  int64  `json:"balance"`
+	// PendingPolls makes /pay answer pending: the amount is held at once and
+	// the payment turns successful on the PendingPolls-th GET /get for it.
+	// Zero answers successful or failed at once.
+	PendingPolls int `json:"pendingPolls"`
+	// PartialRefunds allows refunds of less than what is left of a payment.
+	// Seed and DefaultAssetSettings set it; the zero Asset forbids them.
+	PartialRefunds bool `json:"partialRefunds"`
+}
+
+// AssetSettings are the payment knobs of one asset, changed at run time
+// with MemStore.SetAssetSettings.
+type AssetSettings struct {
+	PendingPolls   int  `json:"pendingPolls"`
+	PartialRefunds bool `json:"partialRefunds"`
+}
+
+// DefaultAssetSettings are what seeded assets start with: payments answer at
+// once and partial refunds are allowed.
+func DefaultAssetSettings() AssetSettings { return AssetSettings{PartialRefunds: true} }
+
+// MaxPendingPolls bounds AssetSettings.PendingPolls.
+const MaxPendingPolls = 1000
+
+// Validate reports a setting out of range.
+func (s AssetSettings) Validate() error {
+	if s.PendingPolls < 0 || s.PendingPolls > MaxPendingPolls {
+		return fmt.Errorf("pendingPolls must be between 0 (answer at once) and %d, got %d", MaxPendingPolls, s.PendingPolls)
+	}
+	return nil
+}
+
+// Settings returns the asset's payment knobs.
+func (a Asset) Settings() AssetSettings {
+	return AssetSettings{PendingPolls: a.PendingPolls, PartialRefunds: a.PartialRefunds}
 }
 
 // assetJSON is the wire form of an Asset, exactly the documented Asset model:
@@ -178,3 +216,52 @@ type metadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
 }
+
+// Transaction Attempt statuses, types and failure reasons (centrapay-api.md
+// §2.7–2.8; the refund reasons beyond PARTIAL_REFUNDS_NOT_ALLOWED are the
+// mock's own, C27).
+const (
+	StatusPending    = "pending"
+	StatusSuccessful = "successful"
+	StatusFailed     = "failed"
+
+	TypePayment = "payment"
+	TypeRefund  = "refund"
+
+	ReasonInsufficientValue    = "INSUFFICIENT_ASSET_VALUE"
+	ReasonRedemptionDenied     = "ASSET_REDEMPTION_DENIED"
+	ReasonPartialRefunds       = "PARTIAL_REFUNDS_NOT_ALLOWED"
+	ReasonRefundAmountExceeded = "REFUND_AMOUNT_EXCEEDED"
+	ReasonRefundWindowExceeded = "REFUND_WINDOW_EXCEEDED"
+	ReasonRefundNotAllowed     = "REFUND_NOT_ALLOWED"
+	ReasonCancelledByMerchant  = "CANCELLED_BY_MERCHANT"
+	ReasonRequestExpired       = "PAYMENT_REQUEST_EXPIRED"
+)
+
+// Attempt is the wire form of a Transaction Attempt (§2.7), in the field
+// order every answer uses. A refund carries the payment's authorization and
+// merchant fields when the payment is known, and paymentTransactionId.
+type Attempt struct {
+	Currency             string          `json:"currency"`
+	Amount               string          `json:"amount"`
+	Authorization        string          `json:"authorization,omitempty"`
+	MerchantName         string          `json:"merchantName,omitempty"`
+	MerchantID           string          `json:"merchantId,omitempty"`
+	MerchantCategoryCode string          `json:"merchantCategoryCode,omitempty"`
+	MerchantLocation     json.RawMessage `json:"merchantLocation,omitempty"`
+	PaymentRequestID     string          `json:"paymentRequestId,omitempty"`
+	TransactionID        string          `json:"transactionId"`
+	PaymentTransactionID string          `json:"paymentTransactionId,omitempty"`
+	Status               string          `json:"status"`
+	Type                 string          `json:"type"`
+	FailureReason        string          `json:"failureReason,omitempty"`
+	// Refundable is sent, true, only on a successful payment.
+	Refundable *bool `json:"refundable,omitempty"`
+	// RefundBefore is an ISO 8601 UTC timestamp with milliseconds.
+	RefundBefore string `json:"refundBefore,omitempty"`
+}
+
+// timestampLayout is the Centrapay Timestamp: ISO 8601 UTC, milliseconds.
+const timestampLayout = "2006-01-02T15:04:05.000Z"
+
+func timestamp(t time.Time) string { return t.UTC().Format(timestampLayout) }

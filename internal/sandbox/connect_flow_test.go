@@ -117,8 +117,8 @@ func TestConnectAndFetchThroughTheSandbox(t *testing.T) {
 	}
 
 	w := a.wallet()
-	if len(w) != 2 || *w["12345"].Balance != "5000" || *w["56789"].Balance != "25000" {
-		t.Fatalf("wallet = %+v, want the demo user's two seeded assets", w)
+	if len(w) != 3 || *w["12345"].Balance != "5000" || *w["56789"].Balance != "25000" || *w["99999"].Balance != "20000" {
+		t.Fatalf("wallet = %+v, want the demo user's three seeded assets", w)
 	}
 
 	// Balances are live: a change at the provider shows at once.

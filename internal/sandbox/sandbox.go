@@ -176,6 +176,9 @@ func (s *Sandbox) Start() error {
 	if len(pcfg.Clients) == 0 {
 		pcfg.Clients = []mockprovider.Client{mockprovider.DefaultClient(payap.BaseURL + "/callback")}
 	}
+	if pcfg.PayapJWKSURL == "" {
+		pcfg.PayapJWKSURL = payap.BaseURL + "/.well-known/jwks.json"
+	}
 	if err := pcfg.Validate(); err != nil {
 		closeAll()
 		return err
@@ -189,6 +192,9 @@ func (s *Sandbox) Start() error {
 
 	acfg := s.cfg.Payap.Config
 	acfg.PublicURL = payap.BaseURL
+	if acfg.CentrapayURL == "" {
+		acfg.CentrapayURL = centrapay.BaseURL
+	}
 	if err := mockpayap.RegisterAssetType(s.PayapStore, acfg.Provider, provider.BaseURL); err != nil {
 		closeAll()
 		return err
@@ -201,17 +207,22 @@ func (s *Sandbox) Start() error {
 		Store:  s.PayapStore,
 		Clock:  s.Clock,
 		JWKS:   s.Keys,
+		Signer: s.Signer,
 		Logger: s.log.With("service", ServicePayap),
 	}))
 
 	ccfg := s.cfg.Centrapay.Config
 	ccfg.PublicURL = centrapay.BaseURL
+	if ccfg.WalletOperatorURL == "" {
+		ccfg.WalletOperatorURL = payap.BaseURL
+	}
 	s.cfg.Centrapay.Config = ccfg
 	centrapay.srv.Handler = s.wrap(ServiceCentrapay, mockcentrapay.New(ccfg, mockcentrapay.Deps{
 		Store:    s.CentrapayStore,
 		Clock:    s.Clock,
 		JWKS:     s.CentrapayKeys,
 		Webhooks: s.CentrapayWebhooks,
+		Signer:   payapjwt.NewSigner(s.CentrapayKeys, s.Clock),
 		Logger:   s.log.With("service", ServiceCentrapay),
 	}))
 	s.services = []*service{provider, payap, centrapay}

@@ -607,8 +607,8 @@ func TestWholeFlowThroughTheSandbox(t *testing.T) {
 	}
 	var assets []asset
 	decode(t, bearerGet(t, c, base+"/assets", tok.AccessToken), http.StatusOK, &assets)
-	if len(assets) != 2 || assets[0].ID != "12345" || assets[0].UserID != mockprovider.DemoUserID || assets[0].Balance != "5000" {
-		t.Fatalf("GET /assets = %+v, want the demo user's two assets", assets)
+	if len(assets) != 3 || assets[0].ID != "12345" || assets[0].UserID != mockprovider.DemoUserID || assets[0].Balance != "5000" {
+		t.Fatalf("GET /assets = %+v, want the demo user's three assets", assets)
 	}
 	var one asset
 	decode(t, bearerGet(t, c, base+"/assets/56789", tok.AccessToken), http.StatusOK, &one)
