@@ -18,7 +18,7 @@ import (
 
 // app is a front end talking to the mock Payap's app API.
 type app struct {
-	t     *testing.T
+	t     testing.TB
 	c     *http.Client
 	base  string
 	token string
