@@ -20,20 +20,27 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	code := NewMain().Exec(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
 
-	m := NewMain()
-	if err := m.ParseFlags(ctx, os.Args[1:]); err != nil {
+// Exec runs the program with args and returns its exit code: 0 when all
+// went well (or help was asked for), 1 when Run fails (for validate: a file
+// is invalid), 2 for a usage error. Errors go to m.Stderr.
+func (m *Main) Exec(ctx context.Context, args []string) int {
+	if err := m.ParseFlags(ctx, args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			os.Exit(0)
+			return 0
 		}
-		fmt.Fprintln(os.Stderr, "payap-sandbox:", err)
-		os.Exit(2)
+		fmt.Fprintln(m.Stderr, "payap-sandbox:", err)
+		return 2
 	}
 	if err := m.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "payap-sandbox:", err)
-		os.Exit(1)
+		fmt.Fprintln(m.Stderr, "payap-sandbox:", err)
+		return 1
 	}
+	return 0
 }
 
 // Main is the program, separated from main() so that tests can run it with
@@ -45,6 +52,8 @@ type Main struct {
 	Getenv func(string) string
 
 	command string
+	// files are validate's scenario files.
+	files []string
 	// Sandbox is set once Run has started the services.
 	Sandbox *sandbox.Sandbox
 	ready   chan struct{}
@@ -65,10 +74,13 @@ const usage = `Payap Sandbox: the Payap third-party ecosystem, in memory, on you
 
 Usage:
   payap-sandbox [serve] [flags]
+  payap-sandbox validate FILE...
 
 Commands:
-  serve    run the services headless, logging to stdout (the default)
-  help     show this help
+  serve      run the services headless, logging to stdout (the default)
+  validate   check scenario files and list every problem; exit 0 when all
+             are valid, 1 when any is not
+  help       show this help
 
 Every setting can also come from the environment (PAYAP_SANDBOX_PROVIDER_PORT=0,
 PAYAP_SANDBOX_PROVIDER_ACCESS_TOKEN_TTL=60s, ...) or a config file (--config).
@@ -90,6 +102,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		switch args[0] {
 		case "serve":
 			m.command, args = args[0], args[1:]
+		case "validate":
+			return m.parseValidate(args[1:])
 		case "help":
 			fs.Usage()
 			return pflag.ErrHelp
@@ -119,8 +133,12 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 }
 
 // Run starts the sandbox and serves until ctx is cancelled (SIGINT or
-// SIGTERM in main), then shuts down gracefully.
+// SIGTERM in main), then shuts down gracefully. For validate it checks
+// the files instead.
 func (m *Main) Run(ctx context.Context) error {
+	if m.command == "validate" {
+		return m.validate()
+	}
 	log := m.logger(m.Stdout)
 	sb, err := sandbox.New(m.Config, log)
 	if err != nil {
