@@ -824,3 +824,62 @@ func TestMiddlewareRecordsAPanicAs500(t *testing.T) {
 		t.Fatalf("journal = %+v, want one entry with status 500", got)
 	}
 }
+
+// wrapping is a writer an inner middleware puts around the journal's, with
+// the Unwrap method http.ResponseController also relies on.
+type wrapping struct{ http.ResponseWriter }
+
+func (w wrapping) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func TestSetFault(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+		found   bool
+	}{
+		{
+			name:    "no fault leaves the field empty",
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) },
+		},
+		{
+			name: "named on the journal's own writer",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if !journal.SetFault(w, "flaky-token") {
+					t.Error("SetFault found no journal")
+				}
+				w.WriteHeader(http.StatusServiceUnavailable)
+			},
+			want: "flaky-token",
+		},
+		{
+			name: "named through a wrapping writer",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if !journal.SetFault(wrapping{wrapping{w}}, "slow-pay") {
+					t.Error("SetFault did not unwrap to the journal")
+				}
+			},
+			want: "slow-pay",
+		},
+		{
+			name: "the last name wins",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				journal.SetFault(w, "first")
+				journal.SetFault(w, "second")
+			},
+			want: "second",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := serve(t, journal.DefaultConfig(), tc.handler, httptest.NewRequest(http.MethodPost, "/token", nil))
+			if e.Fault != tc.want {
+				t.Fatalf("Entry.Fault = %q, want %q", e.Fault, tc.want)
+			}
+		})
+	}
+	t.Run("without a journal", func(t *testing.T) {
+		if journal.SetFault(wrapping{httptest.NewRecorder()}, "lost") {
+			t.Fatal("SetFault reported a journal where there is none")
+		}
+	})
+}

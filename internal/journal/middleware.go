@@ -53,6 +53,7 @@ func (j *Journal) Middleware(service string, now func() time.Time, observe func(
 				e.ResponseHeaders = MaskHeaders(w.Header())
 				e.ResponseBody = MaskBody(w.Header().Get("Content-Type"), rec.buf)
 				e.BodyTruncated = e.BodyTruncated || rec.truncated
+				e.Fault = rec.fault
 				e.ID = j.Append(e)
 				if observe != nil {
 					observe(e)
@@ -95,6 +96,28 @@ type recorder struct {
 	max       int
 	buf       []byte
 	truncated bool
+	fault     string // set by SetFault
+}
+
+// SetFault names the injected fault that answered or altered the exchange
+// being written to w, and the journal middleware records it as the entry's
+// Fault. w is the ResponseWriter a handler inside the journal middleware was
+// given, or a writer wrapping it that has an Unwrap() http.ResponseWriter
+// method (as http.ResponseController expects). Call it from the request's
+// goroutine before the handler returns. It reports whether a journal was
+// found to record the name.
+func SetFault(w http.ResponseWriter, name string) bool {
+	for {
+		switch t := w.(type) {
+		case *recorder:
+			t.fault = name
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {

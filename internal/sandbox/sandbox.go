@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/payap/payap-sandbox/internal/clock"
+	"github.com/payap/payap-sandbox/internal/faults"
 	"github.com/payap/payap-sandbox/internal/journal"
 	"github.com/payap/payap-sandbox/internal/payapjwt"
 	"github.com/payap/payap-sandbox/mockcentrapay"
@@ -49,6 +50,9 @@ type Sandbox struct {
 	Clock *clock.Clock
 	// Journal records every exchange of every service.
 	Journal *journal.Journal
+	// Faults injects faults into every service's requests; it sits inside
+	// the journal, so a faulted exchange is journalled with its fault.
+	Faults *faults.Engine
 	// ProviderStore holds the mock provider's users, assets and grants.
 	ProviderStore *mockprovider.MemStore
 	// PayapStore holds the mock Payap's users, connections and wallet.
@@ -125,6 +129,7 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 		log:            log,
 		Clock:          clk,
 		Journal:        journal.New(cfg.Journal),
+		Faults:         faults.New(cfg.Seed, clk),
 		ProviderStore:  store,
 		PayapStore:     payapStore,
 		Keys:           keys,
@@ -283,7 +288,8 @@ func (s *Sandbox) baseURL(sc ServiceConfig, port int) string {
 	return "http://" + net.JoinHostPort(s.cfg.Host, strconv.Itoa(port))
 }
 
-// wrap puts the journal in front of a service's handler.
+// wrap puts the journal, then the fault engine, in front of a service's
+// handler.
 func (s *Sandbox) wrap(name string, h http.Handler) http.Handler {
 	log := s.log.With("service", name)
 	observe := func(e journal.Entry) {
@@ -294,7 +300,7 @@ func (s *Sandbox) wrap(name string, h http.Handler) http.Handler {
 	if !log.Enabled(context.Background(), slog.LevelInfo) {
 		observe = nil
 	}
-	return s.Journal.Middleware(name, s.Clock.Now, observe)(h)
+	return s.Journal.Middleware(name, s.Clock.Now, observe)(s.Faults.Middleware(name)(h))
 }
 
 // Services lists the running services in start order.
@@ -349,6 +355,7 @@ func (s *Sandbox) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	stopWebhooks()
+	s.Faults.Close() // hanging requests end, so that draining can finish
 	var errs []error
 	var wg sync.WaitGroup
 	var emu sync.Mutex
