@@ -4,7 +4,9 @@ package mockcentrapay
 // exactly the routes routes() registers, describe the Go wire types field
 // for field, name every error code the package can answer, say which
 // operations need an API key, and describe what the handlers really send.
-// Helpers carry an oa prefix.
+// Helpers carry an oa prefix; the shared ones (document walking, the
+// schema validator, json-tag reflection) live in internal/openapitest,
+// imported as oa.
 
 import (
 	"bytes"
@@ -35,13 +37,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/payap/payap-sandbox/internal/clock"
+	oa "github.com/payap/payap-sandbox/internal/openapitest"
 	"github.com/payap/payap-sandbox/internal/payapjwt"
 )
-
-type oaObj = map[string]any
-
-// oaHTTPMethods are the methods an OpenAPI path item may hold.
-var oaHTTPMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // oaStart is the frozen sandbox time every environment starts at.
 var oaStart = time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
@@ -109,298 +107,17 @@ func oaNewEnv(t *testing.T, change func(*Config)) oaEnv {
 	return oaEnv{h: h, router: router, store: store, clock: clk, hooks: hooks}
 }
 
-// ------------------------------------------------------------ the document
-
-func oaLoad(t *testing.T) oaObj {
-	t.Helper()
-	var doc oaObj
-	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
-		t.Fatalf("openapi.json is not JSON: %v", err)
-	}
-	return doc
-}
-
-func oaMap(v any) oaObj { m, _ := v.(oaObj); return m }
-
-func oaSlice(v any) []any { a, _ := v.([]any); return a }
-
-// oaAt walks a path of object keys.
-func oaAt(v any, keys ...string) any {
-	for _, k := range keys {
-		v = oaMap(v)[k]
-	}
-	return v
-}
-
-func oaStrings(v any) []string {
-	var out []string
-	for _, s := range oaSlice(v) {
-		out = append(out, fmt.Sprint(s))
-	}
-	return out
-}
-
-// oaPointer resolves a local JSON pointer such as #/components/schemas/Wallet.
-func oaPointer(doc oaObj, ref string) (any, bool) {
-	rest, ok := strings.CutPrefix(ref, "#/")
-	if !ok {
-		return nil, false
-	}
-	var v any = doc
-	for _, k := range strings.Split(rest, "/") {
-		k = strings.ReplaceAll(strings.ReplaceAll(k, "~1", "/"), "~0", "~")
-		m, ok := v.(oaObj)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-// oaDeref follows $ref until it reaches an object without one.
-func oaDeref(doc oaObj, v any) oaObj {
-	m := oaMap(v)
-	for i := 0; i < 10; i++ {
-		ref, ok := m["$ref"].(string)
-		if !ok {
-			return m
-		}
-		target, _ := oaPointer(doc, ref)
-		m = oaMap(target)
-	}
-	return m
-}
-
-// oaRefOf is the $ref of a property: its own, or that of a single-element
-// allOf (the way a $ref gets a description of its own in OpenAPI 3.0).
-func oaRefOf(p oaObj) string {
-	if r, ok := p["$ref"].(string); ok {
-		return r
-	}
-	if all := oaSlice(p["allOf"]); len(all) == 1 {
-		r, _ := oaMap(all[0])["$ref"].(string)
-		return r
-	}
-	return ""
-}
-
-type oaOp struct {
-	path, method string // method in upper case
-	op, item     oaObj
-}
-
-func (o oaOp) name() string { return o.method + " " + o.path }
-
-func (o oaOp) id() string { s, _ := o.op["operationId"].(string); return s }
-
-func oaOps(doc oaObj) []oaOp {
-	var ops []oaOp
-	for path, item := range oaMap(doc["paths"]) {
-		for _, m := range oaHTTPMethods {
-			if op, ok := oaMap(item)[m].(oaObj); ok {
-				ops = append(ops, oaOp{path: path, method: strings.ToUpper(m), op: op, item: oaMap(item)})
-			}
-		}
-	}
-	sort.Slice(ops, func(i, j int) bool { return ops[i].name() < ops[j].name() })
-	return ops
-}
-
-// oaPublic reports whether an operation needs no API key.
-func oaPublic(doc oaObj, op oaObj) bool {
-	sec, ok := op["security"]
-	if !ok {
-		sec = doc["security"]
-	}
-	reqs, _ := sec.([]any)
-	for _, r := range reqs {
-		if len(oaMap(r)) == 0 {
-			return true // {} makes it optional
-		}
-	}
-	return len(reqs) == 0
-}
-
-var oaPathParam = regexp.MustCompile(`\{([^}/]+)\}`)
-
-// oaConcrete fills every path parameter with x.
-func oaConcrete(template string) string { return oaPathParam.ReplaceAllString(template, "x") }
-
-// oaValidate checks a JSON value against a schema of the document. It is
-// stricter than OpenAPI: an object schema that lists properties and says
-// nothing of additionalProperties takes no others, so that every field the
-// service sends, and every field an example shows, is documented.
-func oaValidate(doc oaObj, schema any, v any, at string) []string {
-	s := oaDeref(doc, schema)
-	if s == nil {
-		return []string{at + ": unresolvable schema"}
-	}
-	var errs []string
-	for i, sub := range oaSlice(s["allOf"]) {
-		errs = append(errs, oaValidate(doc, sub, v, fmt.Sprintf("%s(allOf %d)", at, i))...)
-	}
-	if one, ok := s["oneOf"].([]any); ok {
-		n := 0
-		for _, sub := range one {
-			if len(oaValidate(doc, sub, v, at)) == 0 {
-				n++
-			}
-		}
-		if n != 1 {
-			errs = append(errs, fmt.Sprintf("%s: %v matches %d of the oneOf schemas, want exactly 1", at, v, n))
-		}
-	}
-	if v == nil {
-		if s["nullable"] == true || s["type"] == nil {
-			return errs
-		}
-		return append(errs, at+": null, but the schema is not nullable")
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
-		errs = append(errs, fmt.Sprintf("%s: %v is not one of %v", at, v, enum))
-	}
-	switch s["type"] {
-	case "object":
-		m, ok := v.(oaObj)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want an object, got %T", at, v))
-		}
-		for _, r := range oaStrings(s["required"]) {
-			if _, ok := m[r]; !ok {
-				errs = append(errs, at+": required property "+r+" is missing")
-			}
-		}
-		props, _ := s["properties"].(oaObj)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if ps, ok := props[k]; ok {
-				errs = append(errs, oaValidate(doc, ps, m[k], at+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					errs = append(errs, at+": undocumented property "+k)
-				}
-			case oaObj:
-				errs = append(errs, oaValidate(doc, ap, m[k], at+"."+k)...)
-			case nil:
-				if props != nil {
-					errs = append(errs, at+": undocumented property "+k)
-				}
-			}
-		}
-	case "array":
-		a, ok := v.([]any)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want an array, got %T", at, v))
-		}
-		if n, ok := s["minItems"].(float64); ok && float64(len(a)) < n {
-			errs = append(errs, fmt.Sprintf("%s: %d items, fewer than %v", at, len(a), n))
-		}
-		for i, e := range a {
-			errs = append(errs, oaValidate(doc, s["items"], e, fmt.Sprintf("%s[%d]", at, i))...)
-		}
-	case "string":
-		str, ok := v.(string)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want a string, got %T", at, v))
-		}
-		if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(str) {
-			errs = append(errs, fmt.Sprintf("%s: %q does not match %s", at, str, p))
-		}
-		if n, ok := s["maxLength"].(float64); ok && float64(len([]rune(str))) > n {
-			errs = append(errs, fmt.Sprintf("%s: %q is longer than %v", at, str, n))
-		}
-		switch s["format"] {
-		case "date-time":
-			if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %q is not a date-time", at, str))
-			}
-		case "uri":
-			if u, err := url.Parse(str); err != nil || !u.IsAbs() || u.Host == "" {
-				errs = append(errs, fmt.Sprintf("%s: %q is not an absolute URI", at, str))
-			}
-		}
-	case "boolean":
-		if _, ok := v.(bool); !ok {
-			errs = append(errs, fmt.Sprintf("%s: want a boolean, got %T", at, v))
-		}
-	case "integer":
-		f, ok := v.(float64)
-		if !ok || f != float64(int64(f)) {
-			return append(errs, fmt.Sprintf("%s: want an integer, got %v", at, v))
-		}
-		errs = append(errs, oaRange(s, f, at)...)
-	case "number":
-		f, ok := v.(float64)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want a number, got %T", at, v))
-		}
-		errs = append(errs, oaRange(s, f, at)...)
-	}
-	return errs
-}
-
-func oaRange(s oaObj, f float64, at string) []string {
-	if n, ok := s["minimum"].(float64); ok && f < n {
-		return []string{fmt.Sprintf("%s: %v is below the minimum %v", at, f, n)}
-	}
-	if n, ok := s["maximum"].(float64); ok && f > n {
-		return []string{fmt.Sprintf("%s: %v is above the maximum %v", at, f, n)}
-	}
-	return nil
-}
-
-// oaDiff says what want has that got lacks, and the reverse; "" when the
-// two sets are equal.
-func oaDiff(got, want map[string]bool) string {
-	var missing, extra []string
-	for k := range want {
-		if !got[k] {
-			missing = append(missing, k)
-		}
-	}
-	for k := range got {
-		if !want[k] {
-			extra = append(extra, k)
-		}
-	}
-	if len(missing) == 0 && len(extra) == 0 {
-		return ""
-	}
-	sort.Strings(missing)
-	sort.Strings(extra)
-	return fmt.Sprintf("missing %v, extra %v", missing, extra)
-}
-
-func oaKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // ------------------------------------------------------------ shape
 
 func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.0.") {
 		t.Fatalf("openapi = %q, want 3.0.x", v)
 	}
-	if oaAt(doc, "info", "title") != "Payap Sandbox — mock Centrapay API" || oaAt(doc, "info", "version") != "1.0.0" {
-		t.Errorf("info title/version = %v / %v", oaAt(doc, "info", "title"), oaAt(doc, "info", "version"))
+	if oa.At(doc, "info", "title") != "Payap Sandbox — mock Centrapay API" || oa.At(doc, "info", "version") != "1.0.0" {
+		t.Errorf("info title/version = %v / %v", oa.At(doc, "info", "title"), oa.At(doc, "info", "version"))
 	}
-	desc, _ := oaAt(doc, "info", "description").(string)
+	desc, _ := oa.At(doc, "info", "description").(string)
 	for _, want := range []string{
 		"X-Api-Key", RoleAccountOwner, RoleMerchantTerminal,
 		MerchantOwnerKey, MerchantTerminalKey, PayapOwnerKey, PatronOwnerKey,
@@ -414,13 +131,13 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			t.Errorf("info.description does not mention %q", want)
 		}
 	}
-	if servers := oaSlice(doc["servers"]); len(servers) != 1 || oaAt(servers[0], "url") != "http://127.0.0.1:8403" {
+	if servers := oa.Slice(doc["servers"]); len(servers) != 1 || oa.At(servers[0], "url") != "http://127.0.0.1:8403" {
 		t.Errorf("servers = %v", doc["servers"])
 	}
-	if s := oaAt(doc, "components", "securitySchemes", "ApiKey"); oaAt(s, "type") != "apiKey" || oaAt(s, "in") != "header" || oaAt(s, "name") != "X-Api-Key" {
+	if s := oa.At(doc, "components", "securitySchemes", "ApiKey"); oa.At(s, "type") != "apiKey" || oa.At(s, "in") != "header" || oa.At(s, "name") != "X-Api-Key" {
 		t.Errorf("securitySchemes.ApiKey = %v, want apiKey in header X-Api-Key", s)
 	}
-	if sec := oaSlice(doc["security"]); len(sec) != 1 || oaAt(sec[0], "ApiKey") == nil {
+	if sec := oa.Slice(doc["security"]); len(sec) != 1 || oa.At(sec[0], "ApiKey") == nil {
 		t.Errorf("top-level security = %v, want [{ApiKey: []}]", doc["security"])
 	}
 
@@ -428,9 +145,9 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	var walk func(v any, at string)
 	walk = func(v any, at string) {
 		switch v := v.(type) {
-		case oaObj:
+		case oa.Obj:
 			if ref, ok := v["$ref"].(string); ok {
-				if _, ok := oaPointer(doc, ref); !ok {
+				if _, ok := oa.Pointer(doc, ref); !ok {
 					t.Errorf("%s: $ref %s does not resolve", at, ref)
 				}
 			}
@@ -446,9 +163,9 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	walk(doc, "#")
 
 	ids := map[string]string{}
-	for _, o := range oaOps(doc) {
-		name := o.name()
-		id := o.id()
+	for _, o := range oa.Ops(doc) {
+		name := o.Name()
+		id := o.ID()
 		if id == "" {
 			t.Errorf("%s: no operationId", name)
 		} else if prev, dup := ids[id]; dup {
@@ -456,44 +173,44 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 		}
 		ids[id] = name
 		for _, k := range []string{"summary", "description"} {
-			if s, _ := o.op[k].(string); s == "" {
+			if s, _ := o.Op[k].(string); s == "" {
 				t.Errorf("%s: no %s", name, k)
 			}
 		}
-		responses := oaMap(o.op["responses"])
+		responses := oa.Map(o.Op["responses"])
 		if len(responses) == 0 {
 			t.Errorf("%s: no responses", name)
 		}
 		for code, r := range responses {
-			r := oaDeref(doc, r)
+			r := oa.Deref(doc, r)
 			if r["description"] == nil {
 				t.Errorf("%s %s: a response needs a description", name, code)
 			}
 			if code == "201" || code == "204" || code == "404" {
 				t.Errorf("%s documents %s: this API answers 200 for every success and 404 only for unknown routes", name, code)
 			}
-			if c, _ := strconv.Atoi(code); c >= 400 && oaAt(r, "content", "application/json", "schema", "$ref") != "#/components/schemas/Error" {
+			if c, _ := strconv.Atoi(code); c >= 400 && oa.At(r, "content", "application/json", "schema", "$ref") != "#/components/schemas/Error" {
 				t.Errorf("%s %s: an error response must use the Error schema", name, code)
 			}
 		}
 		if _, ok := responses["200"]; !ok {
 			t.Errorf("%s: no 200 response", name)
 		}
-		if public := oaPublic(doc, o.op); !public {
+		if public := oa.Public(doc, o.Op); !public {
 			if responses["401"] == nil || responses["429"] == nil {
 				t.Errorf("%s needs an API key but documents no 401 or no 429", name)
 			}
-			if roles := oaStrings(o.op["x-api-key-roles"]); len(roles) == 0 {
+			if roles := oa.Strings(o.Op["x-api-key-roles"]); len(roles) == 0 {
 				t.Errorf("%s needs an API key but lists no x-api-key-roles", name)
 			}
-		} else if responses["401"] != nil || o.op["x-api-key-roles"] != nil {
+		} else if responses["401"] != nil || o.Op["x-api-key-roles"] != nil {
 			t.Errorf("%s is public but documents a 401 or key roles", name)
 		}
 
 		// Path parameters: exactly the template's.
 		declared := map[string]bool{}
-		for _, p := range append(oaSlice(o.item["parameters"]), oaSlice(o.op["parameters"])...) {
-			p := oaDeref(doc, p)
+		for _, p := range append(oa.Slice(o.Item["parameters"]), oa.Slice(o.Op["parameters"])...) {
+			p := oa.Deref(doc, p)
 			if p["in"] == "path" {
 				declared[p["name"].(string)] = true
 				if p["required"] != true {
@@ -502,7 +219,7 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			}
 		}
 		inTemplate := map[string]bool{}
-		for _, m := range oaPathParam.FindAllStringSubmatch(o.path, -1) {
+		for _, m := range oa.PathParam.FindAllStringSubmatch(o.Path, -1) {
 			inTemplate[m[1]] = true
 		}
 		if !reflect.DeepEqual(declared, inTemplate) {
@@ -512,9 +229,9 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 		// Request bodies are objects with required fields, and open: the
 		// handlers ignore unknown fields, so additionalProperties:false
 		// would be a lie.
-		if rb := oaDeref(doc, o.op["requestBody"]); rb != nil {
-			for ct, media := range oaMap(rb["content"]) {
-				s := oaDeref(doc, oaAt(media, "schema"))
+		if rb := oa.Deref(doc, o.Op["requestBody"]); rb != nil {
+			for ct, media := range oa.Map(rb["content"]) {
+				s := oa.Deref(doc, oa.At(media, "schema"))
 				if s["type"] != "object" || s["required"] == nil {
 					t.Errorf("%s: the %s request schema must be an object with required fields", name, ct)
 				}
@@ -544,8 +261,8 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 // TestOpenAPIContradictionsSection checks that the contradictions section
 // has a row for every one of C1 … C30.
 func TestOpenAPIContradictionsSection(t *testing.T) {
-	doc := oaLoad(t)
-	desc, _ := oaAt(doc, "info", "description").(string)
+	doc := oa.Load(t, openAPIDoc)
+	desc, _ := oa.At(doc, "info", "description").(string)
 	const heading = "## Contradictions in the public docs and how the mock resolves them"
 	_, section, ok := strings.Cut(desc, heading)
 	if !ok {
@@ -566,24 +283,24 @@ func TestOpenAPIContradictionsSection(t *testing.T) {
 // TestOpenAPIExamplesMatchSchemas validates every example in the document
 // against the schema beside it.
 func TestOpenAPIExamplesMatchSchemas(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	var n int
 	check := func(schema, v any, at string) {
 		n++
-		for _, e := range oaValidate(doc, schema, v, at) {
+		for _, e := range oa.Validate(doc, schema, v, at) {
 			t.Error(e)
 		}
 	}
 	var walk func(v any, at string)
 	walk = func(v any, at string) {
 		switch v := v.(type) {
-		case oaObj:
+		case oa.Obj:
 			if schema, ok := v["schema"]; ok { // a media type, parameter or header
 				if ex, ok := v["example"]; ok {
 					check(schema, ex, at+"/example")
 				}
-				for k, ex := range oaMap(v["examples"]) {
-					if val, ok := oaMap(ex)["value"]; ok {
+				for k, ex := range oa.Map(v["examples"]) {
+					if val, ok := oa.Map(ex)["value"]; ok {
 						check(schema, val, at+"/examples/"+k)
 					}
 				}
@@ -621,15 +338,15 @@ func oaIsRouteMiss(rec *httptest.ResponseRecorder) bool {
 // to a method it does not serve; that every documented operation is routed
 // through New(); and that every other method is the documented 404.
 func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
 
 	documented := map[string]map[string]bool{}
-	for _, o := range oaOps(doc) {
-		if documented[o.path] == nil {
-			documented[o.path] = map[string]bool{}
+	for _, o := range oa.Ops(doc) {
+		if documented[o.Path] == nil {
+			documented[o.Path] = map[string]bool{}
 		}
-		documented[o.path][o.method] = true
+		documented[o.Path][o.Method] = true
 	}
 
 	routed := map[string]map[string]bool{}
@@ -642,7 +359,7 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 		// methodNotAllowed (a 404 Not Found, as documented) with Allow: the
 		// path's methods, plus HEAD wherever GET is.
 		rec := httptest.NewRecorder()
-		env.router.ServeHTTP(rec, httptest.NewRequest("OAPROBE", oaConcrete(tmpl), nil))
+		env.router.ServeHTTP(rec, httptest.NewRequest("OAPROBE", oa.Concrete(tmpl), nil))
 		if !oaIsRouteMiss(rec) || rec.Header().Get("Allow") == "" {
 			return fmt.Errorf("%s: a probe with an unknown method got %d %s, Allow %q; want 404 Not Found with Allow", tmpl, rec.Code, rec.Body.String(), rec.Header().Get("Allow"))
 		}
@@ -667,7 +384,7 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 			}
 		}
 		if !reflect.DeepEqual(methods, want) {
-			t.Errorf("%s: routes.go serves %v, the document (plus HEAD for GET) lists %v", path, oaKeys(methods), oaKeys(want))
+			t.Errorf("%s: routes.go serves %v, the document (plus HEAD for GET) lists %v", path, oa.Keys(methods), oa.Keys(want))
 		}
 	}
 	for path := range documented {
@@ -682,7 +399,7 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 	all := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodTrace}
 	for path, methods := range documented {
 		for _, m := range all {
-			req := httptest.NewRequest(m, oaConcrete(path), nil)
+			req := httptest.NewRequest(m, oa.Concrete(path), nil)
 			req.Header.Set("X-Api-Key", MerchantOwnerKey)
 			rec := httptest.NewRecorder()
 			env.h.ServeHTTP(rec, req)
@@ -781,23 +498,23 @@ func oaRoutesExtensions(t *testing.T) map[string]bool {
 // routes.go marks "sandbox extension", plus this document itself, carry
 // x-sandbox-extension: true.
 func TestOpenAPISandboxExtensionsMatchRoutes(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	want := oaRoutesExtensions(t)
 	want["GET /openapi.json"] = true // the sandbox's own description, not a Centrapay endpoint
 	got := map[string]bool{}
-	for _, o := range oaOps(doc) {
-		switch v := o.op["x-sandbox-extension"]; v {
+	for _, o := range oa.Ops(doc) {
+		switch v := o.Op["x-sandbox-extension"]; v {
 		case true:
-			got[o.name()] = true
-			if d, _ := o.op["description"].(string); !strings.Contains(strings.ToLower(d), "sandbox") {
-				t.Errorf("%s is a sandbox extension but its description does not say so", o.name())
+			got[o.Name()] = true
+			if d, _ := o.Op["description"].(string); !strings.Contains(strings.ToLower(d), "sandbox") {
+				t.Errorf("%s is a sandbox extension but its description does not say so", o.Name())
 			}
 		case nil:
 		default:
-			t.Errorf("%s: x-sandbox-extension = %v; set it to true or leave it out", o.name(), v)
+			t.Errorf("%s: x-sandbox-extension = %v; set it to true or leave it out", o.Name(), v)
 		}
 	}
-	if d := oaDiff(got, want); d != "" {
+	if d := oa.Diff(got, want); d != "" {
 		t.Errorf("x-sandbox-extension differs from what routes.go marks: %s", d)
 	}
 }
@@ -807,10 +524,10 @@ func TestOpenAPISandboxExtensionsMatchRoutes(t *testing.T) {
 // with an unknown one), and that the operations documented as account-owner
 // only refuse a merchant-terminal key.
 func TestOpenAPISecurityMatchesHandlers(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
-	send := func(o oaOp, key string) (*httptest.ResponseRecorder, apiError) {
-		req := httptest.NewRequest(o.method, oaConcrete(o.path), nil)
+	send := func(o oa.Op, key string) (*httptest.ResponseRecorder, apiError) {
+		req := httptest.NewRequest(o.Method, oa.Concrete(o.Path), nil)
 		if key != "" {
 			req.Header.Set("X-Api-Key", key)
 		}
@@ -821,29 +538,29 @@ func TestOpenAPISecurityMatchesHandlers(t *testing.T) {
 		return rec, body
 	}
 	var public int
-	for _, o := range oaOps(doc) {
+	for _, o := range oa.Ops(doc) {
 		rec, body := send(o, "")
 		missing := apiError{StatusCode: 401, Error: "Unauthorized", Message: msgMissingAuth}
-		if oaPublic(doc, o.op) {
+		if oa.Public(doc, o.Op) {
 			public++
 			if rec.Code == http.StatusUnauthorized {
-				t.Errorf("%s is documented public, but without a key it answered %d %s", o.name(), rec.Code, rec.Body.String())
+				t.Errorf("%s is documented public, but without a key it answered %d %s", o.Name(), rec.Code, rec.Body.String())
 			}
 			continue
 		}
 		if rec.Code != http.StatusUnauthorized || body != missing {
-			t.Errorf("%s needs X-Api-Key, but without one it answered %d %s; want 401 %+v", o.name(), rec.Code, rec.Body.String(), missing)
+			t.Errorf("%s needs X-Api-Key, but without one it answered %d %s; want 401 %+v", o.Name(), rec.Code, rec.Body.String(), missing)
 		}
 		if rec, body := send(o, "oa-no-such-key"); rec.Code != http.StatusUnauthorized || body.Message != msgInvalidAuth {
-			t.Errorf("%s with an unknown key: %d %s; want 401 %s", o.name(), rec.Code, rec.Body.String(), msgInvalidAuth)
+			t.Errorf("%s with an unknown key: %d %s; want 401 %s", o.Name(), rec.Code, rec.Body.String(), msgInvalidAuth)
 		}
 
 		// Roles: a terminal key gets the role 403 exactly where the
 		// document says only account-owner keys are taken.
-		roles := oaStrings(o.op["x-api-key-roles"])
+		roles := oa.Strings(o.Op["x-api-key-roles"])
 		ownerOnly := slices.Equal(roles, []string{RoleAccountOwner})
 		if !ownerOnly && !slices.Equal(roles, []string{RoleAccountOwner, RoleMerchantTerminal}) {
-			t.Errorf("%s: x-api-key-roles %v is neither [account-owner] nor [account-owner merchant-terminal]", o.name(), roles)
+			t.Errorf("%s: x-api-key-roles %v is neither [account-owner] nor [account-owner merchant-terminal]", o.Name(), roles)
 		}
 		termRec, termBody := send(o, MerchantTerminalKey)
 		ownerRec, ownerBody := send(o, MerchantOwnerKey)
@@ -851,7 +568,7 @@ func TestOpenAPISecurityMatchesHandlers(t *testing.T) {
 			(ownerRec.Code != termRec.Code || ownerBody != termBody)
 		if ownerOnly != roleRefusal {
 			t.Errorf("%s: documented roles %v, but a merchant-terminal key got %d %s and an account-owner key %d %s",
-				o.name(), roles, termRec.Code, termRec.Body.String(), ownerRec.Code, ownerRec.Body.String())
+				o.Name(), roles, termRec.Code, termRec.Body.String(), ownerRec.Code, ownerRec.Body.String())
 		}
 	}
 	if public != 5 {
@@ -860,57 +577,6 @@ func TestOpenAPISecurityMatchesHandlers(t *testing.T) {
 }
 
 // ------------------------------------------------------------ Go types
-
-type oaGoField struct {
-	name string
-	omit bool // omitempty or omitzero: the property may be absent
-	typ  reflect.Type
-}
-
-// oaJSONFields lists the fields encoding/json writes for a struct type,
-// embedded structs' fields promoted (the shallower field wins).
-func oaJSONFields(t reflect.Type) []oaGoField {
-	var out []oaGoField
-	seen := map[string]bool{}
-	level := []reflect.Type{t}
-	for len(level) > 0 {
-		var next []reflect.Type
-		for _, st := range level {
-			for i := range st.NumField() {
-				f := st.Field(i)
-				tag := f.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				if f.Anonymous && name == "" {
-					ft := f.Type
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if ft.Kind() == reflect.Struct {
-						next = append(next, ft)
-						continue
-					}
-				}
-				if !f.IsExported() {
-					continue
-				}
-				if name == "" {
-					name = f.Name
-				}
-				if seen[name] {
-					continue
-				}
-				seen[name] = true
-				o := "," + opts + ","
-				out = append(out, oaGoField{name: name, omit: strings.Contains(o, ",omitempty,") || strings.Contains(o, ",omitzero,"), typ: f.Type})
-			}
-		}
-		level = next
-	}
-	return out
-}
 
 // oaGoSchemas pairs response component schemas with the Go types they
 // document.
@@ -962,11 +628,11 @@ var oaGoRequests = map[string]reflect.Type{
 }
 
 // oaTypeMismatch compares one Go field with its property schema.
-func oaTypeMismatch(doc oaObj, names map[reflect.Type]string, f oaGoField, p oaObj) string {
-	ft := f.typ
+func oaTypeMismatch(doc oa.Obj, names map[reflect.Type]string, f oa.GoField, p oa.Obj) string {
+	ft := f.Type
 	nullable := p["nullable"] == true
 	if ft.Kind() == reflect.Pointer {
-		if !f.omit && !nullable {
+		if !f.Omit && !nullable {
 			return "a pointer without omitempty is sent as null: mark the property nullable"
 		}
 		ft = ft.Elem()
@@ -983,11 +649,11 @@ func oaTypeMismatch(doc oaObj, names map[reflect.Type]string, f oaGoField, p oaO
 		}
 		return ""
 	}
-	return oaTypeCheck(doc, ft, oaDeref(doc, p), p, ref)
+	return oaTypeCheck(doc, ft, oa.Deref(doc, p), p, ref)
 }
 
 // oaTypeCheck checks that schema s (resolved from p) describes Go type ft.
-func oaTypeCheck(doc oaObj, ft reflect.Type, s, p oaObj, ref func(reflect.Type, string) string) string {
+func oaTypeCheck(doc oa.Obj, ft reflect.Type, s, p oa.Obj, ref func(reflect.Type, string) string) string {
 	want := func(typ string) string {
 		if s["type"] != typ {
 			return fmt.Sprintf("type %v, but Go %s is written as a JSON %s", s["type"], ft, typ)
@@ -1028,14 +694,14 @@ func oaTypeCheck(doc oaObj, ft reflect.Type, s, p oaObj, ref func(reflect.Type, 
 		if m := want("array"); m != "" {
 			return m
 		}
-		items := oaMap(s["items"])
+		items := oa.Map(s["items"])
 		et := ft.Elem()
 		if et.Kind() == reflect.Struct && et != reflect.TypeFor[Timestamp]() {
-			return ref(et, oaRefOf(items))
+			return ref(et, oa.RefOf(items))
 		}
-		return oaTypeCheck(doc, et, oaDeref(doc, items), items, ref)
+		return oaTypeCheck(doc, et, oa.Deref(doc, items), items, ref)
 	case reflect.Struct:
-		return ref(ft, oaRefOf(p))
+		return ref(ft, oa.RefOf(p))
 	}
 	return ""
 }
@@ -1044,8 +710,8 @@ func oaTypeCheck(doc oaObj, ft reflect.Type, s, p oaObj, ref func(reflect.Type, 
 // exactly the JSON fields of the Go wire types, mark as required exactly
 // those always sent, and agree on their JSON types.
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
-	doc := oaLoad(t)
-	schemas := oaMap(oaAt(doc, "components", "schemas"))
+	doc := oa.Load(t, openAPIDoc)
+	schemas := oa.Map(oa.At(doc, "components", "schemas"))
 	names := map[reflect.Type]string{}
 	for n, typ := range oaGoSchemas {
 		names[typ] = n
@@ -1056,21 +722,21 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		}
 	}
 	for name, typ := range oaGoSchemas {
-		s := oaMap(schemas[name])
+		s := oa.Map(schemas[name])
 		if s == nil {
 			t.Errorf("components.schemas.%s is missing (it documents %s)", name, typ)
 			continue
 		}
-		props := oaMap(s["properties"])
+		props := oa.Map(s["properties"])
 		var goNames, goRequired []string
-		fields := oaJSONFields(typ)
+		fields := oa.JSONFields(typ)
 		for _, f := range fields {
-			goNames = append(goNames, f.name)
-			if !f.omit {
-				goRequired = append(goRequired, f.name)
+			goNames = append(goNames, f.Name)
+			if !f.Omit {
+				goRequired = append(goRequired, f.Name)
 			}
 		}
-		docNames, docRequired := oaKeys(props), oaStrings(s["required"])
+		docNames, docRequired := oa.Keys(props), oa.Strings(s["required"])
 		sort.Strings(goNames)
 		sort.Strings(goRequired)
 		sort.Strings(docRequired)
@@ -1081,19 +747,19 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			t.Errorf("%s: required %v, but Go %s always sends %v", name, docRequired, typ, goRequired)
 		}
 		for _, f := range fields {
-			if p := oaMap(props[f.name]); p != nil {
+			if p := oa.Map(props[f.Name]); p != nil {
 				if msg := oaTypeMismatch(doc, names, f, p); msg != "" {
-					t.Errorf("%s.%s: %s", name, f.name, msg)
+					t.Errorf("%s.%s: %s", name, f.Name, msg)
 				}
 			}
 		}
 	}
 	// The Notification's data is the Payment Activity, and a record's body
 	// the Notification (both any / raw JSON in Go).
-	if oaRefOf(oaMap(oaAt(schemas, "Notification", "properties", "data"))) != "#/components/schemas/PaymentActivity" {
+	if oa.RefOf(oa.Map(oa.At(schemas, "Notification", "properties", "data"))) != "#/components/schemas/PaymentActivity" {
 		t.Error("Notification.data must be a PaymentActivity")
 	}
-	if oaRefOf(oaMap(oaAt(schemas, "WebhookNotificationRecord", "properties", "body"))) != "#/components/schemas/Notification" {
+	if oa.RefOf(oa.Map(oa.At(schemas, "WebhookNotificationRecord", "properties", "body"))) != "#/components/schemas/Notification" {
 		t.Error("WebhookNotificationRecord.body must be a Notification")
 	}
 }
@@ -1101,20 +767,20 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 // TestOpenAPIRequestSchemasMatchGoTypes checks that each request schema
 // lists exactly the fields its handler's decoder reads.
 func TestOpenAPIRequestSchemasMatchGoTypes(t *testing.T) {
-	doc := oaLoad(t)
-	schemas := oaMap(oaAt(doc, "components", "schemas"))
+	doc := oa.Load(t, openAPIDoc)
+	schemas := oa.Map(oa.At(doc, "components", "schemas"))
 	for name, typ := range oaGoRequests {
-		s := oaMap(schemas[name])
+		s := oa.Map(schemas[name])
 		if s == nil {
 			t.Errorf("components.schemas.%s is missing (it documents %s)", name, typ)
 			continue
 		}
 		var goNames []string
-		for _, f := range oaJSONFields(typ) {
-			goNames = append(goNames, f.name)
+		for _, f := range oa.JSONFields(typ) {
+			goNames = append(goNames, f.Name)
 		}
 		sort.Strings(goNames)
-		if docNames := oaKeys(oaMap(s["properties"])); !slices.Equal(goNames, docNames) {
+		if docNames := oa.Keys(oa.Map(s["properties"])); !slices.Equal(goNames, docNames) {
 			t.Errorf("%s: properties %v, but the handler's %s reads %v", name, docNames, typ, goNames)
 		}
 		if s["additionalProperties"] == false {
@@ -1126,8 +792,8 @@ func TestOpenAPIRequestSchemasMatchGoTypes(t *testing.T) {
 // TestOpenAPIEnumsMatchCode checks the enums against the package's
 // constants.
 func TestOpenAPIEnumsMatchCode(t *testing.T) {
-	doc := oaLoad(t)
-	schemas := oaMap(oaAt(doc, "components", "schemas"))
+	doc := oa.Load(t, openAPIDoc)
+	schemas := oa.Map(oa.At(doc, "components", "schemas"))
 	for _, e := range []struct {
 		schema, prop string
 		want         []string
@@ -1148,7 +814,7 @@ func TestOpenAPIEnumsMatchCode(t *testing.T) {
 		{"Wallet", "status", []string{walletStatusActive}},
 		{"MediaUploadForm", "purpose", []string{mediaPurposeLogo, mediaPurposeOnboarding}},
 	} {
-		got := oaStrings(oaAt(schemas, e.schema, "properties", e.prop, "enum"))
+		got := oa.Strings(oa.At(schemas, e.schema, "properties", e.prop, "enum"))
 		slices.Sort(got)
 		want := slices.Sorted(slices.Values(e.want))
 		if !slices.Equal(got, want) {
@@ -1162,7 +828,7 @@ func TestOpenAPIEnumsMatchCode(t *testing.T) {
 		{"WebhookSubscription", "eventTypes", webhookEventTypes},
 		{"WebhookSubscriptionPut", "eventTypes", webhookEventTypes},
 	} {
-		got := oaStrings(oaAt(schemas, e.schema, "properties", e.prop, "items", "enum"))
+		got := oa.Strings(oa.At(schemas, e.schema, "properties", e.prop, "items", "enum"))
 		if !slices.Equal(got, e.want) {
 			t.Errorf("%s.%s items enum = %v, the code uses %v", e.schema, e.prop, got, e.want)
 		}
@@ -1228,7 +894,7 @@ func oaSourceMessages(t *testing.T) map[string]bool {
 // document; that the business codes are exactly the Error catalogue and the
 // union of the responses' x-error-codes; and that examples use real codes.
 func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	messages := oaSourceMessages(t)
 	codes := map[string]bool{}
 	for m := range messages {
@@ -1236,25 +902,25 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 			codes[m] = true
 		}
 	}
-	t.Logf("business codes in the source: %v", oaKeys(codes))
+	t.Logf("business codes in the source: %v", oa.Keys(codes))
 	for _, must := range []string{"RATE_LIMIT_EXCEEDED", "FILE_TOO_LARGE", "WALLET_ALREADY_EXISTS", "REQUEST_EXPIRED", "VOID_WINDOW_EXCEEDED", "Forbidden", "Not Found"} {
 		if !messages[must] {
-			t.Fatalf("the grep found no %s among %v; it is broken", must, oaKeys(messages))
+			t.Fatalf("the grep found no %s among %v; it is broken", must, oa.Keys(messages))
 		}
 	}
 	raw := string(openAPIDoc)
-	for _, m := range oaKeys(messages) {
+	for _, m := range oa.Keys(messages) {
 		if !regexp.MustCompile(`\b` + regexp.QuoteMeta(m) + `\b`).MatchString(raw) {
 			t.Errorf("error message %q is answered by the code but not mentioned in the document", m)
 		}
 	}
 
-	desc, _ := oaAt(doc, "components", "schemas", "Error", "properties", "message", "description").(string)
+	desc, _ := oa.At(doc, "components", "schemas", "Error", "properties", "message", "description").(string)
 	catalogue := map[string]bool{}
 	for _, m := range oaReCatalogue.FindAllStringSubmatch(desc, -1) {
 		catalogue[m[1]] = true
 	}
-	if d := oaDiff(catalogue, codes); d != "" {
+	if d := oa.Diff(catalogue, codes); d != "" {
 		t.Errorf("the Error.message catalogue differs from the codes the source answers: %s", d)
 	}
 
@@ -1264,10 +930,10 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 	var walk func(v any, at string, inExample bool)
 	walk = func(v any, at string, inExample bool) {
 		switch v := v.(type) {
-		case oaObj:
+		case oa.Obj:
 			if xs, ok := v["x-error-codes"]; ok {
 				d, _ := v["description"].(string)
-				for _, c := range oaStrings(xs) {
+				for _, c := range oa.Strings(xs) {
 					listed[c] = true
 					if !codes[c] {
 						t.Errorf("%s: x-error-codes lists %s, which the code never answers", at, c)
@@ -1292,7 +958,7 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 		}
 	}
 	walk(doc, "#", false)
-	if d := oaDiff(listed, codes); d != "" {
+	if d := oa.Diff(listed, codes); d != "" {
 		t.Errorf("the responses' x-error-codes differ from the codes the source answers: %s", d)
 	}
 }
@@ -1311,21 +977,13 @@ func oaKeyFor(opID string) string {
 	return MerchantOwnerKey
 }
 
-func oaClone(m oaObj) oaObj {
-	out := oaObj{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // TestOpenAPIRequestBodiesMatchHandlers checks each JSON request schema
 // against its handler: the example is accepted; a missing required property
 // is a 400 naming it; a missing optional one is never "is required"; a
 // number for a string property is a 400 (the property is one the decoder
 // knows); and an unknown field or another Content-Type is tolerated.
 func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
 	// Real resources for the path parameters.
 	call := func(method, path, key string, body any) (*httptest.ResponseRecorder, apiError) {
@@ -1352,46 +1010,46 @@ func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
 		}
 		return v.ID
 	}
-	conn := idOf(oaFirst(call(http.MethodPost, "/api/connections", MerchantTerminalKey, oaObj{"merchantId": SandboxMerchantID})))
-	pr := idOf(oaFirst(call(http.MethodPost, "/api/payment-requests", MerchantTerminalKey, oaObj{"configId": SandboxMerchantConfigID, "value": oaObj{"amount": "1200", "currency": "NZD"}})))
+	conn := idOf(oaFirst(call(http.MethodPost, "/api/connections", MerchantTerminalKey, oa.Obj{"merchantId": SandboxMerchantID})))
+	pr := idOf(oaFirst(call(http.MethodPost, "/api/payment-requests", MerchantTerminalKey, oa.Obj{"configId": SandboxMerchantConfigID, "value": oa.Obj{"amount": "1200", "currency": "NZD"}})))
 	params := map[string]string{"merchantId": SandboxMerchantID, "configId": SandboxMerchantConfigID, "connectionId": conn, "paymentRequestId": pr, "walletId": PayapWalletID}
 
 	var checked int
-	for _, o := range oaOps(doc) {
-		rb := oaDeref(doc, o.op["requestBody"])
-		schemaRef := oaAt(rb, "content", "application/json", "schema")
+	for _, o := range oa.Ops(doc) {
+		rb := oa.Deref(doc, o.Op["requestBody"])
+		schemaRef := oa.At(rb, "content", "application/json", "schema")
 		if schemaRef == nil {
 			continue
 		}
 		checked++
-		name := o.name()
-		schema := oaDeref(doc, schemaRef)
-		example := oaMap(schema["example"])
+		name := o.Name()
+		schema := oa.Deref(doc, schemaRef)
+		example := oa.Map(schema["example"])
 		if example == nil {
 			t.Errorf("%s: the request schema has no example", name)
 			continue
 		}
-		path := oaPathParam.ReplaceAllStringFunc(o.path, func(p string) string { return params[strings.Trim(p, "{}")] })
-		key := oaKeyFor(o.id())
-		send := func(body oaObj) (*httptest.ResponseRecorder, apiError) { return call(o.method, path, key, body) }
+		path := oa.PathParam.ReplaceAllStringFunc(o.Path, func(p string) string { return params[strings.Trim(p, "{}")] })
+		key := oaKeyFor(o.ID())
+		send := func(body oa.Obj) (*httptest.ResponseRecorder, apiError) { return call(o.Method, path, key, body) }
 
 		if rec, _ := send(example); rec.Code == http.StatusBadRequest || rec.Code == http.StatusUnauthorized {
 			t.Errorf("%s: the documented example is refused: %d %s", name, rec.Code, rec.Body.String())
 		}
-		for k, ex := range oaMap(oaAt(rb, "content", "application/json", "examples")) {
-			if rec, _ := send(oaMap(oaMap(ex)["value"])); rec.Code == http.StatusBadRequest {
+		for k, ex := range oa.Map(oa.At(rb, "content", "application/json", "examples")) {
+			if rec, _ := send(oa.Map(oa.Map(ex)["value"])); rec.Code == http.StatusBadRequest {
 				t.Errorf("%s: the documented example %s is refused: %s", name, k, rec.Body.String())
 			}
 		}
 		required := map[string]bool{}
-		for _, p := range oaStrings(schema["required"]) {
+		for _, p := range oa.Strings(schema["required"]) {
 			required[p] = true
 			if _, ok := example[p]; !ok {
 				t.Errorf("%s: the example lacks required %s", name, p)
 			}
 		}
-		for prop, ps := range oaMap(schema["properties"]) {
-			without := oaClone(example)
+		for prop, ps := range oa.Map(schema["properties"]) {
+			without := oa.Clone(example)
 			delete(without, prop)
 			rec, e := send(without)
 			isRequired := rec.Code == http.StatusBadRequest && strings.HasPrefix(e.Message, prop+" is required")
@@ -1401,21 +1059,21 @@ func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
 			if !required[prop] && isRequired {
 				t.Errorf("%s without optional %s: %s; document it as required", name, prop, rec.Body.String())
 			}
-			if s := oaDeref(doc, ps); s["type"] == "string" && s["deprecated"] != true {
-				wrong := oaClone(example)
+			if s := oa.Deref(doc, ps); s["type"] == "string" && s["deprecated"] != true {
+				wrong := oa.Clone(example)
 				wrong[prop] = 12345
 				if rec, e := send(wrong); rec.Code != http.StatusBadRequest || !strings.Contains(e.Message, prop) {
 					t.Errorf("%s with a number for string %s: %d %s, want a 400 naming it (is the field known to the handler?)", name, prop, rec.Code, rec.Body.String())
 				}
 			}
 		}
-		extra := oaClone(example)
-		extra["oaUndocumented"] = oaObj{"any": true}
+		extra := oa.Clone(example)
+		extra["oaUndocumented"] = oa.Obj{"any": true}
 		if rec, _ := send(extra); rec.Code == http.StatusBadRequest {
 			t.Errorf("%s with an unknown field: %s; the handlers tolerate unknown fields", name, rec.Body.String())
 		}
 		b, _ := json.Marshal(example)
-		req := httptest.NewRequest(o.method, path, bytes.NewReader(b))
+		req := httptest.NewRequest(o.Method, path, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "text/plain")
 		req.Header.Set("X-Api-Key", key)
 		rec := httptest.NewRecorder()
@@ -1440,7 +1098,7 @@ func oaFirst[A, B any](a A, _ B) A { return a }
 // It records what it saw, so the walk can check its own coverage.
 type oaClient struct {
 	t     *testing.T
-	doc   oaObj
+	doc   oa.Obj
 	h     http.Handler
 	seen  map[string]map[string]bool // operation → statuses answered
 	codes map[string]bool            // business codes answered
@@ -1451,7 +1109,7 @@ type oaResult struct {
 	body any
 }
 
-func (r oaResult) str(keys ...string) string { return fmt.Sprint(oaAt(r.body, keys...)) }
+func (r oaResult) str(keys ...string) string { return fmt.Sprint(oa.At(r.body, keys...)) }
 
 func (c *oaClient) call(method, template, path, key, contentType string, body []byte, want int) oaResult {
 	t := c.t
@@ -1480,7 +1138,7 @@ func (c *oaClient) call(method, template, path, key, contentType string, body []
 			t.Errorf("%s: answered invalid JSON: %v", name, err)
 		}
 	}
-	op := oaMap(oaAt(c.doc, "paths", template, strings.ToLower(method)))
+	op := oa.Map(oa.At(c.doc, "paths", template, strings.ToLower(method)))
 	if op == nil {
 		t.Errorf("%s: the operation is not documented", name)
 		return res
@@ -1491,37 +1149,37 @@ func (c *oaClient) call(method, template, path, key, contentType string, body []
 	}
 	status := strconv.Itoa(rec.Code)
 	c.seen[opName][status] = true
-	r := oaDeref(c.doc, oaMap(op["responses"])[status])
+	r := oa.Deref(c.doc, oa.Map(op["responses"])[status])
 	if r == nil {
 		t.Errorf("%s: status %d is not documented: %s", name, rec.Code, rec.Body.String())
 		return res
 	}
-	content := oaMap(r["content"])
+	content := oa.Map(r["content"])
 	switch {
 	case content == nil && rec.Body.Len() > 0:
 		t.Errorf("%s: %d documents no body but one came: %s", name, rec.Code, rec.Body.String())
 	case content != nil && content[ct] == nil:
 		t.Errorf("%s: %d answered Content-Type %q, not documented", name, rec.Code, ct)
 	case content != nil && ct == "application/json":
-		for _, e := range oaValidate(c.doc, oaAt(content, ct, "schema"), res.body, fmt.Sprintf("%s %d", name, rec.Code)) {
+		for _, e := range oa.Validate(c.doc, oa.At(content, ct, "schema"), res.body, fmt.Sprintf("%s %d", name, rec.Code)) {
 			t.Error(e)
 		}
 	}
-	for h, spec := range oaMap(r["headers"]) {
+	for h, spec := range oa.Map(r["headers"]) {
 		got := rec.Header().Get(h)
 		if got == "" {
 			t.Errorf("%s: %d documents header %s, not sent", name, rec.Code, h)
 			continue
 		}
-		if enum, ok := oaAt(oaDeref(c.doc, spec), "schema", "enum").([]any); ok && !slices.Contains(enum, any(got)) {
+		if enum, ok := oa.At(oa.Deref(c.doc, spec), "schema", "enum").([]any); ok && !slices.Contains(enum, any(got)) {
 			t.Errorf("%s: header %s = %q, documented %v", name, h, got, enum)
 		}
 	}
 	if rec.Code >= 400 {
-		msg, _ := oaAt(res.body, "message").(string)
+		msg, _ := oa.At(res.body, "message").(string)
 		if oaReCode.MatchString(msg) {
 			c.codes[msg] = true
-			if !slices.Contains(oaStrings(r["x-error-codes"]), msg) {
+			if !slices.Contains(oa.Strings(r["x-error-codes"]), msg) {
 				t.Errorf("%s: answered %d %s, which the response's x-error-codes %v do not list", name, rec.Code, msg, r["x-error-codes"])
 			}
 		}
@@ -1580,7 +1238,7 @@ func oaPNG(t *testing.T) []byte {
 // own checks) and every business code of the Error catalogue: so each code
 // is answered by an operation whose responses list it.
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
 	c := &oaClient{t: t, doc: doc, h: env.h, seen: map[string]map[string]bool{}, codes: map[string]bool{}}
 	const (
@@ -1594,7 +1252,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		bad      = http.StatusBadRequest
 		no       = http.StatusForbidden
 	)
-	money := func(amount string) oaObj { return oaObj{"amount": amount, "currency": "NZD"} }
+	money := func(amount string) oa.Obj { return oa.Obj{"amount": amount, "currency": "NZD"} }
 	id := func(r oaResult) string { return r.str("id") }
 
 	// Meta.
@@ -1606,9 +1264,9 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	const subs = "/api/webhook-subscriptions"
 	events := []string{WebhookEventPaid, WebhookEventRefundInitiated, WebhookEventRefundCompleted}
 	c.do("GET", subs, subs, owner, nil, no)
-	c.do("PUT", subs, subs, terminal, oaObj{"url": "https://merchant.example.com/hooks", "eventTypes": events}, no)
-	c.do("PUT", subs, subs, owner, oaObj{"url": "http://merchant.example.com/hooks", "eventTypes": events}, bad)
-	c.do("PUT", subs, subs, owner, oaObj{"url": "https://merchant.example.com/hooks", "eventTypes": events}, ok)
+	c.do("PUT", subs, subs, terminal, oa.Obj{"url": "https://merchant.example.com/hooks", "eventTypes": events}, no)
+	c.do("PUT", subs, subs, owner, oa.Obj{"url": "http://merchant.example.com/hooks", "eventTypes": events}, bad)
+	c.do("PUT", subs, subs, owner, oa.Obj{"url": "https://merchant.example.com/hooks", "eventTypes": events}, ok)
 	c.do("GET", subs, subs, terminal, nil, ok)
 
 	// Media.
@@ -1633,21 +1291,21 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 
 	// Wallets.
 	const walletsT, walletT, supportedT = "/api/wallets", "/api/wallets/{walletId}", "/api/merchants/{merchantId}/supported-wallets"
-	wallet := func(id string, kv ...any) oaObj {
-		b := oaObj{"id": id, "name": "OA Wallet", "accountId": PayapAccountID, "assetTypes": []any{oaObj{"id": oaThirdParty}}}
+	wallet := func(id string, kv ...any) oa.Obj {
+		b := oa.Obj{"id": id, "name": "OA Wallet", "accountId": PayapAccountID, "assetTypes": []any{oa.Obj{"id": oaThirdParty}}}
 		for i := 0; i+1 < len(kv); i += 2 {
 			b[kv[i].(string)] = kv[i+1]
 		}
 		return b
 	}
 	c.do("POST", walletsT, walletsT, payap, wallet("oa-wallet", "logoMediaUploadId", logo, "connectionId", "https://oa.example.com/join",
-		"assetTypes", []any{oaObj{"id": oaThirdParty}, oaObj{"id": "centrapay.token", "collectionIds": []string{"98h1d312"}}}), ok)
+		"assetTypes", []any{oa.Obj{"id": oaThirdParty}, oa.Obj{"id": "centrapay.token", "collectionIds": []string{"98h1d312"}}}), ok)
 	c.do("POST", walletsT, walletsT, payap, wallet("oa-wallet"), no)
-	c.do("POST", walletsT, walletsT, payap, oaObj{}, bad)
+	c.do("POST", walletsT, walletsT, payap, oa.Obj{}, bad)
 	c.do("POST", walletsT, walletsT, terminal, wallet("oa-2"), no)
 	c.do("POST", walletsT, walletsT, payap, wallet("oa-2", "accountId", PatronAccountID), no)
-	c.do("POST", walletsT, walletsT, payap, wallet("oa-2", "assetTypes", []any{oaObj{"id": "oa.nope"}}), no)
-	c.do("POST", walletsT, walletsT, payap, wallet("oa-2", "assetTypes", []any{oaObj{"id": "quartz.nzd", "collectionId": "c_1"}}), no)
+	c.do("POST", walletsT, walletsT, payap, wallet("oa-2", "assetTypes", []any{oa.Obj{"id": "oa.nope"}}), no)
+	c.do("POST", walletsT, walletsT, payap, wallet("oa-2", "assetTypes", []any{oa.Obj{"id": "quartz.nzd", "collectionId": "c_1"}}), no)
 	c.do("POST", walletsT, walletsT, payap, wallet("oa-2", "logoMediaUploadId", csvUp), no)
 	c.do("GET", walletsT, walletsT, payap, nil, ok)
 	c.do("GET", walletT, "/api/wallets/"+PayapWalletID, terminal, nil, ok)
@@ -1657,67 +1315,67 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 
 	// Merchants.
 	const merchantsT, merchantT = "/api/merchants", "/api/merchants/{merchantId}"
-	merchant := func(account string, kv ...any) oaObj {
-		b := oaObj{"accountId": account, "name": "OA Cafe", "country": "NZ", "test": true}
+	merchant := func(account string, kv ...any) oa.Obj {
+		b := oa.Obj{"accountId": account, "name": "OA Cafe", "country": "NZ", "test": true}
 		for i := 0; i+1 < len(kv); i += 2 {
 			b[kv[i].(string)] = kv[i+1]
 		}
 		return b
 	}
 	m2 := id(c.do("POST", merchantsT, merchantsT, owner, merchant(SandboxMerchantAccountID, "type", "physical", "categoryCode", "5814",
-		"location", oaObj{"street": "1 Oa Street", "city": "Auckland", "country": "NZ", "lat": "-36.85", "lng": 174.76}), ok))
+		"location", oa.Obj{"street": "1 Oa Street", "city": "Auckland", "country": "NZ", "lat": "-36.85", "lng": 174.76}), ok))
 	mPayap := id(c.do("POST", merchantsT, merchantsT, payap, merchant(PayapAccountID), ok))
 	c.do("POST", merchantsT, merchantsT, owner, merchant(SandboxMerchantAccountID, "test", nil), bad)
 	c.do("POST", merchantsT, merchantsT, owner, merchant(SandboxMerchantAccountID, "country", "AU"), no)
-	c.do("POST", merchantsT, merchantsT, owner, merchant(SandboxMerchantAccountID, "settlementConfig", oaObj{"bankAccountId": "ba_1"}), no)
+	c.do("POST", merchantsT, merchantsT, owner, merchant(SandboxMerchantAccountID, "settlementConfig", oa.Obj{"bankAccountId": "ba_1"}), no)
 	c.do("POST", merchantsT, merchantsT, terminal, merchant(SandboxMerchantAccountID), no)
 	c.do("GET", merchantT, "/api/merchants/"+m2, terminal, nil, ok)
 	c.do("GET", merchantT, "/api/merchants/"+SandboxMerchantID, payap, nil, no)
 
 	// Merchant configs.
 	const configsT, configT, mcT = "/api/merchants/{merchantId}/configs", "/api/merchants/{merchantId}/configs/{configId}", "/api/merchant-configs/{configId}"
-	options := func(opts ...oaObj) oaObj { return oaObj{"paymentOptions": opts} }
-	tpOption := oaObj{"type": tpTest, "externalMerchantId": "oa-cafe-1", "walletId": PayapWalletID}
-	cfg2 := id(c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oaObj{"type": nzdTest}, tpOption), ok))
-	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, oaObj{}, bad)
-	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oaObj{"type": "centrapay.nzd"}), no)
-	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oaObj{"type": "centrapay.nzd.main"}), no)
-	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oaObj{"type": "centrapay.token.test", "collectionIds": "98h1d312"}), no)
-	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", terminal, options(oaObj{"type": nzdTest}), no)
-	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", payap, options(oaObj{"type": nzdTest}), no)
+	options := func(opts ...oa.Obj) oa.Obj { return oa.Obj{"paymentOptions": opts} }
+	tpOption := oa.Obj{"type": tpTest, "externalMerchantId": "oa-cafe-1", "walletId": PayapWalletID}
+	cfg2 := id(c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oa.Obj{"type": nzdTest}, tpOption), ok))
+	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, oa.Obj{}, bad)
+	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oa.Obj{"type": "centrapay.nzd"}), no)
+	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oa.Obj{"type": "centrapay.nzd.main"}), no)
+	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", owner, options(oa.Obj{"type": "centrapay.token.test", "collectionIds": "98h1d312"}), no)
+	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", terminal, options(oa.Obj{"type": nzdTest}), no)
+	c.do("POST", configsT, "/api/merchants/"+m2+"/configs", payap, options(oa.Obj{"type": nzdTest}), no)
 	c.do("GET", configsT, "/api/merchants/"+m2+"/configs", terminal, nil, ok)
 	c.do("GET", configsT, "/api/merchants/"+m2+"/configs", payap, nil, no)
 	c.do("GET", mcT, "/api/merchant-configs/"+cfg2, terminal, nil, ok)
 	c.do("GET", mcT, "/api/merchant-configs/5ee168e8597be5002af7b454", terminal, nil, bad)
 	c.do("GET", mcT, "/api/merchant-configs/"+cfg2, payap, nil, no)
-	c.do("PUT", configT, "/api/merchants/"+m2+"/configs/5ee168e8597be5002af7b454", owner, options(oaObj{"type": nzdTest}), bad)
-	c.do("PUT", configT, "/api/merchants/"+m2+"/configs/"+SandboxMerchantConfigID, owner, options(oaObj{"type": nzdTest}), no)
+	c.do("PUT", configT, "/api/merchants/"+m2+"/configs/5ee168e8597be5002af7b454", owner, options(oa.Obj{"type": nzdTest}), bad)
+	c.do("PUT", configT, "/api/merchants/"+m2+"/configs/"+SandboxMerchantConfigID, owner, options(oa.Obj{"type": nzdTest}), no)
 	oneOff := id(c.do("POST", configsT, "/api/merchants/"+SandboxMerchantID+"/configs", owner,
-		options(oaObj{"type": "quartz-one-off.nzd.test", "externalMerchantId": "oa-q-1"}), ok))
+		options(oa.Obj{"type": "quartz-one-off.nzd.test", "externalMerchantId": "oa-q-1"}), ok))
 
 	// Connections.
 	const connT, authT, connSumT, latestT = "/api/connections", "/api/connections/{connectionId}/authorize", "/api/connections/{connectionId}/summary", "/api/connections/{connectionId}/latest-payment-request"
-	cn := id(c.do("POST", connT, connT, terminal, oaObj{"merchantId": SandboxMerchantID}, ok))
-	cnOther := id(c.do("POST", connT, connT, terminal, oaObj{"merchantId": m2}, ok))
-	cnPayap := id(c.do("POST", connT, connT, payap, oaObj{"merchantId": mPayap}, ok))
-	c.do("POST", connT, connT, terminal, oaObj{}, bad)
-	c.do("POST", connT, connT, payap, oaObj{"merchantId": m2}, no)
+	cn := id(c.do("POST", connT, connT, terminal, oa.Obj{"merchantId": SandboxMerchantID}, ok))
+	cnOther := id(c.do("POST", connT, connT, terminal, oa.Obj{"merchantId": m2}, ok))
+	cnPayap := id(c.do("POST", connT, connT, payap, oa.Obj{"merchantId": mPayap}, ok))
+	c.do("POST", connT, connT, terminal, oa.Obj{}, bad)
+	c.do("POST", connT, connT, payap, oa.Obj{"merchantId": m2}, no)
 	c.do("GET", connSumT, "/api/connections/"+cn+"/summary", "", nil, ok)
 	c.do("GET", connSumT, "/api/connections/oa-nope/summary", "", nil, no)
 	c.do("GET", latestT, "/api/connections/"+cn+"/latest-payment-request", payap, nil, no)
-	c.do("POST", authT, "/api/connections/"+cn+"/authorize", terminal, oaObj{"walletId": PayapWalletID}, no)
-	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oaObj{}, bad)
-	c.do("POST", authT, "/api/connections/oa-nope/authorize", payap, oaObj{"walletId": PayapWalletID}, no)
-	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oaObj{"walletId": PayapWalletID}, ok)
-	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oaObj{"walletId": PayapWalletID}, ok)
-	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oaObj{"walletId": "oa-wallet"}, no)
+	c.do("POST", authT, "/api/connections/"+cn+"/authorize", terminal, oa.Obj{"walletId": PayapWalletID}, no)
+	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oa.Obj{}, bad)
+	c.do("POST", authT, "/api/connections/oa-nope/authorize", payap, oa.Obj{"walletId": PayapWalletID}, no)
+	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oa.Obj{"walletId": PayapWalletID}, ok)
+	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oa.Obj{"walletId": PayapWalletID}, ok)
+	c.do("POST", authT, "/api/connections/"+cn+"/authorize", payap, oa.Obj{"walletId": "oa-wallet"}, no)
 	c.do("GET", connSumT, "/api/connections/"+cn+"/summary", "", nil, ok)
 
 	// Payment requests.
 	const prsT, prT, prSumT, shortT = "/api/payment-requests", "/api/payment-requests/{paymentRequestId}", "/api/payment-requests/{paymentRequestId}/summary", "/api/payment-requests/short-code/{shortCode}"
 	const payT, refundT, voidT, actsT, mActsT = prT + "/pay", prT + "/refund", prT + "/void", prT + "/activities", "/api/payment-activities"
-	create := func(amount string, kv ...any) oaObj {
-		b := oaObj{"configId": SandboxMerchantConfigID, "value": money(amount)}
+	create := func(amount string, kv ...any) oa.Obj {
+		b := oa.Obj{"configId": SandboxMerchantConfigID, "value": money(amount)}
 		for i := 0; i+1 < len(kv); i += 2 {
 			b[kv[i].(string)] = kv[i+1]
 		}
@@ -1726,12 +1384,12 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	newPR := func(amount string, kv ...any) string {
 		return id(c.do("POST", prsT, prsT, terminal, create(amount, kv...), ok))
 	}
-	pr1r := c.do("POST", prsT, prsT, terminal, create("1200", "connectionId", cn, "lineItems", []any{oaObj{"name": "Flat white", "qty": "2", "price": "1200", "tax": "15.00"}}), ok)
+	pr1r := c.do("POST", prsT, prsT, terminal, create("1200", "connectionId", cn, "lineItems", []any{oa.Obj{"name": "Flat white", "qty": "2", "price": "1200", "tax": "15.00"}}), ok)
 	pr1 := id(pr1r)
 	c.do("GET", latestT, "/api/connections/"+cn+"/latest-payment-request", payap, nil, ok)
-	c.do("POST", prsT, prsT, terminal, oaObj{"configId": SandboxMerchantConfigID}, bad)
+	c.do("POST", prsT, prsT, terminal, oa.Obj{"configId": SandboxMerchantConfigID}, bad)
 	c.do("POST", prsT, prsT, terminal, create("1000", "configId", "5ee168e8597be5002af7b454"), bad)
-	c.do("POST", prsT, prsT, terminal, create("1000", "lineItems", []any{oaObj{"name": "A", "qty": 1, "price": "900"}}), bad)
+	c.do("POST", prsT, prsT, terminal, create("1000", "lineItems", []any{oa.Obj{"name": "A", "qty": 1, "price": "900"}}), bad)
 	c.do("POST", prsT, prsT, terminal, create("1000", "barcode", "9990001234567891"), bad)
 	c.do("POST", prsT, prsT, terminal, create("1000", "configId", "mc_OaNope"), no)
 	c.do("POST", prsT, prsT, terminal, create("1000", "redirectPaidUrl", "https://oa.example.com/paid"), no)
@@ -1740,7 +1398,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	c.do("POST", prsT, prsT, terminal, create("1000", "connectionId", "oa-nope"), no)
 	c.do("POST", prsT, prsT, terminal, create("1000", "connectionId", cnPayap), no)
 	c.do("POST", prsT, prsT, terminal, create("1000", "connectionId", cnOther), no)
-	c.do("POST", prsT, prsT, terminal, oaObj{"configId": SandboxMerchantConfigID, "value": oaObj{"amount": "1000", "currency": "USD"}}, no)
+	c.do("POST", prsT, prsT, terminal, oa.Obj{"configId": SandboxMerchantConfigID, "value": oa.Obj{"amount": "1000", "currency": "USD"}}, no)
 	code := pr1r.str("shortCode")
 	c.do("GET", shortT, "/api/payment-requests/short-code/"+code, payap, nil, ok)
 	wrong := code[:len(code)-1] + map[bool]string{true: "0", false: "1"}[code[len(code)-1] != '0']
@@ -1751,40 +1409,40 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	c.do("GET", prSumT, "/api/payment-requests/"+pr1+"/summary", "", nil, ok)
 
 	// Pay.
-	pay := func(pr, key string, body oaObj, want int) oaResult {
+	pay := func(pr, key string, body oa.Obj, want int) oaResult {
 		return c.do("POST", payT, "/api/payment-requests/"+pr+"/pay", key, body, want)
 	}
-	held := func(k string) oaObj {
-		return oaObj{"assetType": nzdTest, "assetId": PatronAssetID, "idempotencyKey": k}
+	held := func(k string) oa.Obj {
+		return oa.Obj{"assetType": nzdTest, "assetId": PatronAssetID, "idempotencyKey": k}
 	}
-	third := func(k, authorization string) oaObj {
-		return oaObj{"assetType": tpTest, "authorization": authorization, "idempotencyKey": k}
+	third := func(k, authorization string) oa.Obj {
+		return oa.Obj{"assetType": tpTest, "authorization": authorization, "idempotencyKey": k}
 	}
 	pay(pr1, patron, held("k1"), ok)
 	pay(pr1, patron, held("k1"), ok) // replay
-	pay(pr1, patron, oaObj{"assetType": nzdTest, "assetId": PatronVoucherAssetID, "idempotencyKey": "k1"}, no)
+	pay(pr1, patron, oa.Obj{"assetType": nzdTest, "assetId": PatronVoucherAssetID, "idempotencyKey": "k1"}, no)
 	pay(pr1, patron, held("k2"), no)
 	c.do("GET", prSumT, "/api/payment-requests/"+pr1+"/summary", "", nil, no)
-	pay(pr1, patron, oaObj{}, bad)
+	pay(pr1, patron, oa.Obj{}, bad)
 	pay("oa-nope", patron, held("k1"), no)
 	pr2 := newPR("1000")
-	pay(pr2, patron, oaObj{"assetType": "centrapay.nzd.main", "assetId": PatronAssetID, "idempotencyKey": "k"}, no)
+	pay(pr2, patron, oa.Obj{"assetType": "centrapay.nzd.main", "assetId": PatronAssetID, "idempotencyKey": "k"}, no)
 	for _, a := range []string{AuthorizationDecline, AuthorizationUnconfirmed, AuthorizationInsufficient, AuthorizationDenied, AuthorizationInactive} {
 		pay(pr2, payap, third("k-"+a, a), no)
 	}
-	pay(pr2, patron, oaObj{"assetType": nzdTest, "assetId": PatronInactiveAssetID, "idempotencyKey": "k"}, no)
+	pay(pr2, patron, oa.Obj{"assetType": nzdTest, "assetId": PatronInactiveAssetID, "idempotencyKey": "k"}, no)
 	pay(newPR("90000"), patron, held("k"), no) // QUOTA_EXCEEDED
 	pr3 := id(c.do("POST", prsT, prsT, terminal, create("1000", "configId", cfg2), ok))
-	c.do("PUT", configT, "/api/merchants/"+m2+"/configs/"+cfg2, owner, options(oaObj{"type": nzdTest}), ok)
+	c.do("PUT", configT, "/api/merchants/"+m2+"/configs/"+cfg2, owner, options(oa.Obj{"type": nzdTest}), ok)
 	pay(pr3, payap, third("k", "12345"), no) // INVALID_MERCHANT_CONFIG
 	c.do("POST", voidT, "/api/payment-requests/"+pr2+"/void", terminal, nil, ok)
 	pay(pr2, patron, held("k"), no) // REQUEST_CANCELLED
 	partial := newPR("3000", "partialAllowed", true, "basketAmount", "3000")
-	pay(partial, payap, oaObj{"assetType": tpTest, "authorization": "12345", "mode": ModePartialPayment, "amount": "1000", "idempotencyKey": "p1"}, ok)
+	pay(partial, payap, oa.Obj{"assetType": tpTest, "authorization": "12345", "mode": ModePartialPayment, "amount": "1000", "idempotencyKey": "p1"}, ok)
 
 	// Refund and void.
 	refund := func(pr, key string, amount, ref string, want int, kv ...any) oaResult {
-		b := oaObj{"value": money(amount), "externalRef": ref}
+		b := oa.Obj{"value": money(amount), "externalRef": ref}
 		for i := 0; i+1 < len(kv); i += 2 {
 			b[kv[i].(string)] = kv[i+1]
 		}
@@ -1797,32 +1455,32 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	refund(pr1, terminal, "600", "r1", no)
 	refund(pr1, terminal, "500", "r1", ok) // replay
 	refund(pr1, terminal, "900", "r2", no)
-	c.do("POST", refundT, "/api/payment-requests/"+pr1+"/refund", terminal, oaObj{"value": money("1")}, bad)
-	refund(pr1, terminal, "500", "r2", bad, "lineItems", []any{oaObj{"name": "A", "qty": "1", "price": "400"}})
+	c.do("POST", refundT, "/api/payment-requests/"+pr1+"/refund", terminal, oa.Obj{"value": money("1")}, bad)
+	refund(pr1, terminal, "500", "r2", bad, "lineItems", []any{oa.Obj{"name": "A", "qty": "1", "price": "400"}})
 	refund(pr1, payap, "1", "r2", no)
 	refund(pr1, terminal, "700", "r2", ok)
 	refund(pr1, terminal, "1", "r3", no) // ALREADY_REFUNDED
 	void(pr1, terminal, no)              // ALREADY_REFUNDED
 	refund(newPR("1000"), terminal, "1", "r", no)
-	cash := id(c.do("POST", configsT, "/api/merchants/"+SandboxMerchantID+"/configs", owner, options(oaObj{"type": "external.test"}), ok))
+	cash := id(c.do("POST", configsT, "/api/merchants/"+SandboxMerchantID+"/configs", owner, options(oa.Obj{"type": "external.test"}), ok))
 	external := id(c.do("POST", prsT, prsT, terminal, create("1000", "configId", cash), ok))
-	pay(external, terminal, oaObj{"assetType": "external.test", "transactionId": "till-1-0042", "idempotencyKey": "x"}, ok)
+	pay(external, terminal, oa.Obj{"assetType": "external.test", "transactionId": "till-1-0042", "idempotencyKey": "x"}, ok)
 	refund(external, terminal, "1", "r", no)
 	void(external, terminal, no)
 	viaPayap := newPR("1000")
-	pay(viaPayap, payap, oaObj{"assetType": tpTest, "transactionId": "prov-tx-oa", "idempotencyKey": "prov-tx-oa"}, ok)
+	pay(viaPayap, payap, oa.Obj{"assetType": tpTest, "transactionId": "prov-tx-oa", "idempotencyKey": "prov-tx-oa"}, ok)
 	refund(viaPayap, terminal, "400", "r", ok)
 	void(viaPayap, terminal, ok)
 	wholeOnly := newPR("1000")
-	pay(wholeOnly, payap, oaObj{"assetType": tpTest, "transactionId": oaFailingTransaction, "idempotencyKey": "w"}, ok)
+	pay(wholeOnly, payap, oa.Obj{"assetType": tpTest, "transactionId": oaFailingTransaction, "idempotencyKey": "w"}, ok)
 	refund(wholeOnly, terminal, "400", "r", no)
 	void(wholeOnly, terminal, no)
 	voucher := newPR("1000")
-	pay(voucher, patron, oaObj{"assetType": nzdTest, "assetId": PatronVoucherAssetID, "idempotencyKey": "v"}, ok)
+	pay(voucher, patron, oa.Obj{"assetType": nzdTest, "assetId": PatronVoucherAssetID, "idempotencyKey": "v"}, ok)
 	refund(voucher, terminal, "100", "r", no)
 	void(voucher, terminal, no)
 	q := id(c.do("POST", prsT, prsT, terminal, create("1000", "configId", oneOff), ok))
-	pay(q, payap, oaObj{"assetType": "quartz-one-off.nzd.test", "authorization": "12345", "idempotencyKey": "q"}, ok)
+	pay(q, payap, oa.Obj{"assetType": "quartz-one-off.nzd.test", "authorization": "12345", "idempotencyKey": "q"}, ok)
 	refund(q, terminal, "100", "r", no)
 	declined := newPR("1000")
 	pay(declined, payap, third("d", AuthorizationDeclineRefunds), ok)
@@ -1857,7 +1515,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	c.do("GET", mActsT, mActsT, terminal, nil, bad)
 	c.do("GET", mActsT, mActsT+"?merchantId="+SandboxMerchantID+"&paginationLimit=0", terminal, nil, bad)
 	c.do("GET", mActsT, mActsT+"?merchantId="+SandboxMerchantID, payap, nil, no)
-	if r := c.do("GET", "/api/webhook-notifications", "/api/webhook-notifications", owner, nil, ok); len(oaSlice(oaAt(r.body, "items"))) == 0 {
+	if r := c.do("GET", "/api/webhook-notifications", "/api/webhook-notifications", owner, nil, ok); len(oa.Slice(oa.At(r.body, "items"))) == 0 {
 		t.Error("no webhook notification was recorded to check against the schema")
 	}
 
@@ -1888,17 +1546,17 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 
 	// Coverage: every documented status but 401/429 was answered, and every
 	// business code of the catalogue.
-	for _, o := range oaOps(doc) {
-		for status := range oaMap(o.op["responses"]) {
+	for _, o := range oa.Ops(doc) {
+		for status := range oa.Map(o.Op["responses"]) {
 			if status == "401" || status == "429" {
 				continue
 			}
-			if !c.seen[o.name()][status] {
-				t.Errorf("%s: the walk never saw the documented %s", o.name(), status)
+			if !c.seen[o.Name()][status] {
+				t.Errorf("%s: the walk never saw the documented %s", o.Name(), status)
 			}
 		}
 	}
-	desc, _ := oaAt(doc, "components", "schemas", "Error", "properties", "message", "description").(string)
+	desc, _ := oa.At(doc, "components", "schemas", "Error", "properties", "message", "description").(string)
 	for _, m := range oaReCatalogue.FindAllStringSubmatch(desc, -1) {
 		if !c.codes[m[1]] {
 			t.Errorf("the walk never saw %s answered", m[1])

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	oa "github.com/payap/payap-sandbox/internal/openapitest"
 	"github.com/payap/payap-sandbox/internal/payapjwt"
 )
 
@@ -139,7 +140,7 @@ func oaStartCentrapay(t *testing.T) *oaCentrapay {
 // TestOpenAPIPaymentResponsesMatchSchemas walks Spend, refunds and the JWT
 // probe and checks every answer against the document.
 func TestOpenAPIPaymentResponsesMatchSchemas(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	fp := oaStartProvider(t, oaPayRoutes)
 	cp := oaStartCentrapay(t)
 	env := oaNewEnv(t, func(cfg *Config, d *Deps) {
@@ -157,9 +158,9 @@ func TestOpenAPIPaymentResponsesMatchSchemas(t *testing.T) {
 
 	conn := c.call("POST", "/api/connections", "/api/connections", ctJSON, `{"assetType":"oa-points"}`, http.StatusCreated).body
 	done := c.call("GET", "/callback", "/callback?code=oa-code&state="+oaState(t, conn)+"&iss="+url.QueryEscape(fp.srv.URL), "", "", http.StatusOK).body
-	entries := oaSlice(oaAt(done, "walletEntries"))
-	rich, poor := fmt.Sprint(oaAt(entries[0], "id")), fmt.Sprint(oaAt(entries[1], "id"))
-	connID := fmt.Sprint(oaAt(conn, "id"))
+	entries := oa.Slice(oa.At(done, "walletEntries"))
+	rich, poor := fmt.Sprint(oa.At(entries[0], "id")), fmt.Sprint(oa.At(entries[1], "id"))
+	connID := fmt.Sprint(oa.At(conn, "id"))
 	pay := func(pr, entry string, want int) oaResult {
 		t.Helper()
 		return c.call("POST", "/api/payments", "/api/payments", ctJSON, `{"paymentRequestId":"`+pr+`","walletEntryId":"`+entry+`"}`, want)
@@ -167,17 +168,17 @@ func TestOpenAPIPaymentResponsesMatchSchemas(t *testing.T) {
 
 	c.call("GET", "/api/payments", "/api/payments", "", "", http.StatusOK)
 	ok := pay("PrOK", rich, http.StatusCreated)
-	if oaAt(ok.body, "status") != PaymentSuccessful || oaAt(ok.body, "centrapayStatus") != CentrapayRecorded {
+	if oa.At(ok.body, "status") != PaymentSuccessful || oa.At(ok.body, "centrapayStatus") != CentrapayRecorded {
 		t.Errorf("PrOK: %s", ok.rec.Body.String())
 	}
-	if r := pay("PrFail", poor, http.StatusCreated); oaAt(r.body, "failureReason") != "INSUFFICIENT_ASSET_VALUE" {
+	if r := pay("PrFail", poor, http.StatusCreated); oa.At(r.body, "failureReason") != "INSUFFICIENT_ASSET_VALUE" {
 		t.Errorf("PrFail: %s", r.rec.Body.String())
 	}
 	pending := pay("PrPending", rich, http.StatusCreated)
-	if oaAt(pending.body, "status") != PaymentPending {
+	if oa.At(pending.body, "status") != PaymentPending {
 		t.Errorf("PrPending: %s", pending.rec.Body.String())
 	}
-	if r := pay("PrRace", rich, http.StatusCreated); oaAt(r.body, "centrapayStatus") != CentrapayUnsettled {
+	if r := pay("PrRace", rich, http.StatusCreated); oa.At(r.body, "centrapayStatus") != CentrapayUnsettled {
 		t.Errorf("PrRace: %s", r.rec.Body.String())
 	}
 	pay("PrPending", rich, http.StatusConflict) // already being paid
@@ -191,11 +192,11 @@ func TestOpenAPIPaymentResponsesMatchSchemas(t *testing.T) {
 	c.call("POST", "/api/payments", "/api/payments", "text/plain", `{}`, http.StatusUnsupportedMediaType)
 
 	c.call("GET", "/api/payments", "/api/payments", "", "", http.StatusOK)
-	c.call("GET", "/api/payments/{id}", "/api/payments/"+fmt.Sprint(oaAt(pending.body, "id")), "", "", http.StatusOK)
+	c.call("GET", "/api/payments/{id}", "/api/payments/"+fmt.Sprint(oa.At(pending.body, "id")), "", "", http.StatusOK)
 	c.call("GET", "/api/payments/{id}", "/api/payments/pay_9999", "", "", http.StatusNotFound)
 
 	// Refunds, as Centrapay sends them.
-	txn := fmt.Sprint(oaAt(ok.body, "transactionId"))
+	txn := fmt.Sprint(oa.At(ok.body, "transactionId"))
 	refund := func(body string, want int, faults ...payapjwt.Fault) oaResult {
 		t.Helper()
 		jwt, err := cp.signer.SignWith("http://127.0.0.1:8402", []byte(body), faults...)
@@ -214,11 +215,11 @@ func TestOpenAPIPaymentResponsesMatchSchemas(t *testing.T) {
 	refund(refundBody("rf_1", txn, "100"), http.StatusOK)
 	refund(refundBody("rf_2", txn, "999"), http.StatusOK)
 	refund(refundBody("rf_1", txn, "300"), http.StatusConflict)
-	refund(refundBody("rf_3", fmt.Sprint(oaAt(pending.body, "transactionId")), "1"), http.StatusConflict)
+	refund(refundBody("rf_3", fmt.Sprint(oa.At(pending.body, "transactionId")), "1"), http.StatusConflict)
 	refund(refundBody("rf_4", "ptx_nowhere", "1"), http.StatusNotFound)
 	refund(`{"refundId":"rf_5"}`, http.StatusBadRequest)
 	refund(refundBody("rf_6", txn, "1"), http.StatusUnauthorized, payapjwt.WrongAudience("http://127.0.0.1:8401"))
-	c.call("GET", "/api/payments/{id}", "/api/payments/"+fmt.Sprint(oaAt(ok.body, "id")), "", "", http.StatusOK)
+	c.call("GET", "/api/payments/{id}", "/api/payments/"+fmt.Sprint(oa.At(ok.body, "id")), "", "", http.StatusOK)
 
 	// The JWT probe.
 	probe := func(body string, want int) oaResult {
@@ -250,6 +251,6 @@ func TestOpenAPIPaymentResponsesMatchSchemas(t *testing.T) {
 	lc.token = oaSignIn(t, lc)
 	lconn := lc.call("POST", "/api/connections", "/api/connections", ctJSON, `{"assetType":"oa-points"}`, http.StatusCreated).body
 	ldone := lc.call("GET", "/callback", "/callback?code=oa-code&state="+oaState(t, lconn)+"&iss="+url.QueryEscape(fp.srv.URL), "", "", http.StatusOK).body
-	lentry := fmt.Sprint(oaAt(oaSlice(oaAt(ldone, "walletEntries"))[0], "id"))
+	lentry := fmt.Sprint(oa.At(oa.Slice(oa.At(ldone, "walletEntries"))[0], "id"))
 	lc.call("POST", "/api/payments", "/api/payments", ctJSON, `{"paymentRequestId":"PrOK","walletEntryId":"`+lentry+`"}`, http.StatusBadGateway)
 }

@@ -3,7 +3,9 @@ package mockpayap
 // These tests keep openapi.json honest: the document must parse, list
 // exactly the routes routes() registers, describe the Go wire types field
 // for field, name every error code the package can answer, and describe
-// what the handlers really send. Helpers carry an oa prefix.
+// what the handlers really send. Helpers carry an oa prefix; the shared
+// ones (document walking, the schema validator, json-tag reflection) live
+// in internal/openapitest, imported as oa.
 
 import (
 	"bytes"
@@ -30,14 +32,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	oa "github.com/payap/payap-sandbox/internal/openapitest"
 	"github.com/payap/payap-sandbox/internal/payapjwt"
 )
-
-type oaObj = map[string]any
-
-// oaHTTPMethods are the methods an OpenAPI path item may hold, as written
-// there.
-var oaHTTPMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 var oaNow = time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
 
@@ -91,228 +88,26 @@ func oaNewEnv(t *testing.T, change func(*Config, *Deps)) oaEnv {
 	return oaEnv{h: New(cfg, deps), router: router, store: store}
 }
 
-// ------------------------------------------------------------ the document
-
-func oaLoad(t *testing.T) oaObj {
-	t.Helper()
-	var doc oaObj
-	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
-		t.Fatalf("openapi.json is not JSON: %v", err)
-	}
-	return doc
-}
-
-func oaMap(v any) oaObj { m, _ := v.(oaObj); return m }
-
-// oaAt walks a path of object keys.
-func oaAt(v any, keys ...string) any {
-	for _, k := range keys {
-		v = oaMap(v)[k]
-	}
-	return v
-}
-
-func oaStrings(v any) []string {
-	var out []string
-	for _, s := range oaSlice(v) {
-		out = append(out, fmt.Sprint(s))
-	}
-	return out
-}
-
-// oaPointer resolves a local JSON pointer such as #/components/schemas/User.
-func oaPointer(doc oaObj, ref string) (any, bool) {
-	rest, ok := strings.CutPrefix(ref, "#/")
-	if !ok {
-		return nil, false
-	}
-	var v any = doc
-	for _, k := range strings.Split(rest, "/") {
-		k = strings.ReplaceAll(strings.ReplaceAll(k, "~1", "/"), "~0", "~")
-		m, ok := v.(oaObj)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-// oaDeref follows $ref until it reaches an object without one.
-func oaDeref(doc oaObj, v any) oaObj {
-	m := oaMap(v)
-	for i := 0; i < 10; i++ {
-		ref, ok := m["$ref"].(string)
-		if !ok {
-			return m
-		}
-		target, _ := oaPointer(doc, ref)
-		m = oaMap(target)
-	}
-	return m
-}
-
-type oaOp struct {
-	path, method string // method in upper case
-	op, item     oaObj
-}
-
-func oaOps(doc oaObj) []oaOp {
-	var ops []oaOp
-	for path, item := range oaMap(doc["paths"]) {
-		for _, m := range oaHTTPMethods {
-			if op, ok := oaMap(item)[m].(oaObj); ok {
-				ops = append(ops, oaOp{path: path, method: strings.ToUpper(m), op: op, item: oaMap(item)})
-			}
-		}
-	}
-	sort.Slice(ops, func(i, j int) bool {
-		return ops[i].path+" "+ops[i].method < ops[j].path+" "+ops[j].method
-	})
-	return ops
-}
-
-// oaPublic reports whether an operation needs no session.
-func oaPublic(doc oaObj, op oaObj) bool {
-	sec, ok := op["security"]
-	if !ok {
-		sec = doc["security"]
-	}
-	reqs, _ := sec.([]any)
-	for _, r := range reqs {
-		if len(oaMap(r)) == 0 {
-			return true // {} makes it optional
-		}
-	}
-	return len(reqs) == 0
-}
-
-var oaPathParam = regexp.MustCompile(`\{([^}/]+)\}`)
-
-// oaConcrete fills every path parameter with x.
-func oaConcrete(template string) string { return oaPathParam.ReplaceAllString(template, "x") }
-
-// oaValidate checks a JSON value against a schema of the document. It is
-// stricter than OpenAPI: an object schema that lists properties and says
-// nothing of additionalProperties takes no others, so that every field the
-// service sends is documented.
-func oaValidate(doc oaObj, schema any, v any, at string) []string {
-	s := oaDeref(doc, schema)
-	if s == nil {
-		return []string{at + ": unresolvable schema"}
-	}
-	if v == nil {
-		if s["nullable"] == true || s["type"] == nil {
-			return nil
-		}
-		return []string{at + ": null, but the schema is not nullable"}
-	}
-	var errs []string
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
-		errs = append(errs, fmt.Sprintf("%s: %v is not one of %v", at, v, enum))
-	}
-	switch s["type"] {
-	case "object":
-		m, ok := v.(oaObj)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want an object, got %T", at, v))
-		}
-		for _, r := range oaStrings(s["required"]) {
-			if _, ok := m[r]; !ok {
-				errs = append(errs, at+": required property "+r+" is missing")
-			}
-		}
-		props, _ := s["properties"].(oaObj)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if ps, ok := props[k]; ok {
-				errs = append(errs, oaValidate(doc, ps, m[k], at+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					errs = append(errs, at+": undocumented property "+k)
-				}
-			case oaObj:
-				errs = append(errs, oaValidate(doc, ap, m[k], at+"."+k)...)
-			case nil:
-				if props != nil {
-					errs = append(errs, at+": undocumented property "+k)
-				}
-			}
-		}
-	case "array":
-		a, ok := v.([]any)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want an array, got %T", at, v))
-		}
-		for i, e := range a {
-			errs = append(errs, oaValidate(doc, s["items"], e, fmt.Sprintf("%s[%d]", at, i))...)
-		}
-	case "string":
-		str, ok := v.(string)
-		if !ok {
-			return append(errs, fmt.Sprintf("%s: want a string, got %T", at, v))
-		}
-		if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(str) {
-			errs = append(errs, fmt.Sprintf("%s: %q does not match %s", at, str, p))
-		}
-		if n, ok := s["minLength"].(float64); ok && float64(len([]rune(str))) < n {
-			errs = append(errs, fmt.Sprintf("%s: %q is shorter than %v", at, str, n))
-		}
-		if n, ok := s["maxLength"].(float64); ok && float64(len([]rune(str))) > n {
-			errs = append(errs, fmt.Sprintf("%s: %q is longer than %v", at, str, n))
-		}
-		if s["format"] == "date-time" {
-			if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %q is not a date-time", at, str))
-			}
-		}
-	case "boolean":
-		if _, ok := v.(bool); !ok {
-			errs = append(errs, fmt.Sprintf("%s: want a boolean, got %T", at, v))
-		}
-	case "integer":
-		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
-			errs = append(errs, fmt.Sprintf("%s: want an integer, got %v", at, v))
-		}
-	case "number":
-		if _, ok := v.(float64); !ok {
-			errs = append(errs, fmt.Sprintf("%s: want a number, got %T", at, v))
-		}
-	}
-	return errs
-}
-
-func oaSlice(v any) []any { a, _ := v.([]any); return a }
-
 // ------------------------------------------------------------ (a) shape
 
 func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.") {
 		t.Fatalf("openapi = %q, want 3.x", v)
 	}
-	if oaAt(doc, "info", "title") != "Payap Sandbox — mock Payap app API" || oaAt(doc, "info", "version") != "1.0.0" {
-		t.Errorf("info title/version = %v / %v", oaAt(doc, "info", "title"), oaAt(doc, "info", "version"))
+	if oa.At(doc, "info", "title") != "Payap Sandbox — mock Payap app API" || oa.At(doc, "info", "version") != "1.0.0" {
+		t.Errorf("info title/version = %v / %v", oa.At(doc, "info", "title"), oa.At(doc, "info", "version"))
 	}
-	desc, _ := oaAt(doc, "info", "description").(string)
+	desc, _ := oa.At(doc, "info", "description").(string)
 	for _, want := range []string{DemoEmail, DemoPassword, "Connect", "Fetch", "Bearer", `{"error": {"code"`, "http://localhost:*", "origin_not_allowed"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("info.description does not mention %q", want)
 		}
 	}
-	if servers, _ := doc["servers"].([]any); len(servers) != 1 || oaAt(servers[0], "url") != "http://127.0.0.1:8402" {
+	if servers, _ := doc["servers"].([]any); len(servers) != 1 || oa.At(servers[0], "url") != "http://127.0.0.1:8402" {
 		t.Errorf("servers = %v", doc["servers"])
 	}
-	if s := oaAt(doc, "components", "securitySchemes", "session"); oaAt(s, "type") != "http" || oaAt(s, "scheme") != "bearer" {
+	if s := oa.At(doc, "components", "securitySchemes", "session"); oa.At(s, "type") != "http" || oa.At(s, "scheme") != "bearer" {
 		t.Errorf("securitySchemes.session = %v, want http bearer", s)
 	}
 
@@ -320,9 +115,9 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	var walk func(v any, at string)
 	walk = func(v any, at string) {
 		switch v := v.(type) {
-		case oaObj:
+		case oa.Obj:
 			if ref, ok := v["$ref"].(string); ok {
-				if _, ok := oaPointer(doc, ref); !ok {
+				if _, ok := oa.Pointer(doc, ref); !ok {
 					t.Errorf("%s: $ref %s does not resolve", at, ref)
 				}
 			}
@@ -338,9 +133,9 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	walk(doc, "#")
 
 	ids := map[string]string{}
-	for _, o := range oaOps(doc) {
-		name := o.method + " " + o.path
-		id, _ := o.op["operationId"].(string)
+	for _, o := range oa.Ops(doc) {
+		name := o.Method + " " + o.Path
+		id, _ := o.Op["operationId"].(string)
 		if id == "" {
 			t.Errorf("%s: no operationId", name)
 		} else if prev, dup := ids[id]; dup {
@@ -348,27 +143,27 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 		}
 		ids[id] = name
 		for _, k := range []string{"summary", "description"} {
-			if s, _ := o.op[k].(string); s == "" {
+			if s, _ := o.Op[k].(string); s == "" {
 				t.Errorf("%s: no %s", name, k)
 			}
 		}
-		responses := oaMap(o.op["responses"])
+		responses := oa.Map(o.Op["responses"])
 		if len(responses) == 0 {
 			t.Errorf("%s: no responses", name)
 		}
 		for code, r := range responses {
-			if oaDeref(doc, r)["description"] == nil {
+			if oa.Deref(doc, r)["description"] == nil {
 				t.Errorf("%s %s: a response needs a description", name, code)
 			}
 		}
-		if !oaPublic(doc, o.op) && responses["401"] == nil {
+		if !oa.Public(doc, o.Op) && responses["401"] == nil {
 			t.Errorf("%s needs a session but documents no 401", name)
 		}
 
 		// Path parameters: exactly the template's.
 		declared := map[string]bool{}
-		for _, p := range append(oaSlice(o.item["parameters"]), oaSlice(o.op["parameters"])...) {
-			p := oaDeref(doc, p)
+		for _, p := range append(oa.Slice(o.Item["parameters"]), oa.Slice(o.Op["parameters"])...) {
+			p := oa.Deref(doc, p)
 			if p["in"] == "path" {
 				declared[p["name"].(string)] = true
 				if p["required"] != true {
@@ -377,7 +172,7 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			}
 		}
 		inTemplate := map[string]bool{}
-		for _, m := range oaPathParam.FindAllStringSubmatch(o.path, -1) {
+		for _, m := range oa.PathParam.FindAllStringSubmatch(o.Path, -1) {
 			inTemplate[m[1]] = true
 		}
 		if !reflect.DeepEqual(declared, inTemplate) {
@@ -386,8 +181,8 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 
 		// Request bodies of the app API are closed JSON objects; Centrapay's
 		// calls are read tolerantly, as between services.
-		if rb := oaDeref(doc, o.op["requestBody"]); rb != nil && !strings.HasPrefix(o.path, "/centrapay/") {
-			s := oaDeref(doc, oaAt(rb, "content", "application/json", "schema"))
+		if rb := oa.Deref(doc, o.Op["requestBody"]); rb != nil && !strings.HasPrefix(o.Path, "/centrapay/") {
+			s := oa.Deref(doc, oa.At(rb, "content", "application/json", "schema"))
 			if s == nil {
 				t.Errorf("%s: requestBody has no application/json schema", name)
 			} else if s["additionalProperties"] != false || s["required"] == nil || s["type"] != "object" {
@@ -412,24 +207,24 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 // TestOpenAPIExamplesMatchSchemas validates every example in the document
 // against the schema beside it.
 func TestOpenAPIExamplesMatchSchemas(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	var n int
 	check := func(schema, v any, at string) {
 		n++
-		for _, e := range oaValidate(doc, schema, v, at) {
+		for _, e := range oa.Validate(doc, schema, v, at) {
 			t.Error(e)
 		}
 	}
 	var walk func(v any, at string)
 	walk = func(v any, at string) {
 		switch v := v.(type) {
-		case oaObj:
+		case oa.Obj:
 			if schema, ok := v["schema"]; ok { // a media type, parameter or header
 				if ex, ok := v["example"]; ok {
 					check(schema, ex, at+"/example")
 				}
-				for k, ex := range oaMap(v["examples"]) {
-					if val, ok := oaMap(ex)["value"]; ok {
+				for k, ex := range oa.Map(v["examples"]) {
+					if val, ok := oa.Map(ex)["value"]; ok {
 						check(schema, val, at+"/examples/"+k)
 					}
 				}
@@ -462,7 +257,7 @@ func TestOpenAPIExamplesMatchSchemas(t *testing.T) {
 // sent.
 type oaClient struct {
 	t     *testing.T
-	doc   oaObj
+	doc   oa.Obj
 	h     http.Handler
 	token string
 }
@@ -476,7 +271,7 @@ func (r oaResult) code() string {
 	if r.rec.Code == http.StatusNoContent || r.rec.Code == http.StatusSeeOther {
 		return ""
 	}
-	c, _ := oaAt(r.body, "error", "code").(string)
+	c, _ := oa.At(r.body, "error", "code").(string)
 	return c
 }
 
@@ -507,38 +302,38 @@ func (c *oaClient) call(method, template, path, contentType, body string, want i
 			t.Errorf("%s: answered invalid JSON: %v", name, err)
 		}
 	}
-	op := oaMap(oaAt(c.doc, "paths", template, strings.ToLower(method)))
+	op := oa.Map(oa.At(c.doc, "paths", template, strings.ToLower(method)))
 	if op == nil {
 		t.Errorf("%s: the operation is not documented", name)
 		return res
 	}
-	responses := oaMap(op["responses"])
-	r := oaDeref(c.doc, responses[strconv.Itoa(rec.Code)])
+	responses := oa.Map(op["responses"])
+	r := oa.Deref(c.doc, responses[strconv.Itoa(rec.Code)])
 	if r == nil {
-		r = oaDeref(c.doc, responses["default"])
+		r = oa.Deref(c.doc, responses["default"])
 	}
 	if r == nil {
 		t.Errorf("%s: status %d is not documented: %s", name, rec.Code, rec.Body.String())
 		return res
 	}
-	content := oaMap(r["content"])
+	content := oa.Map(r["content"])
 	switch {
 	case content == nil && rec.Body.Len() > 0 && method != http.MethodHead:
 		t.Errorf("%s: %d documents no body but one came: %s", name, rec.Code, rec.Body.String())
 	case content != nil && content[ct] == nil:
 		t.Errorf("%s: %d answered Content-Type %q, not documented", name, rec.Code, ct)
 	case content != nil && ct == "application/json":
-		for _, e := range oaValidate(c.doc, oaAt(content, ct, "schema"), res.body, fmt.Sprintf("%s %d", name, rec.Code)) {
+		for _, e := range oa.Validate(c.doc, oa.At(content, ct, "schema"), res.body, fmt.Sprintf("%s %d", name, rec.Code)) {
 			t.Error(e)
 		}
 	}
-	for h, spec := range oaMap(r["headers"]) {
+	for h, spec := range oa.Map(r["headers"]) {
 		got := rec.Header().Get(h)
 		if got == "" {
 			t.Errorf("%s: %d documents header %s, not sent", name, rec.Code, h)
 			continue
 		}
-		if enum, ok := oaAt(oaDeref(c.doc, spec), "schema", "enum").([]any); ok && !slices.Contains(enum, any(got)) {
+		if enum, ok := oa.At(oa.Deref(c.doc, spec), "schema", "enum").([]any); ok && !slices.Contains(enum, any(got)) {
 			t.Errorf("%s: header %s = %q, documented %v", name, h, got, enum)
 		}
 	}
@@ -550,15 +345,15 @@ func (c *oaClient) call(method, template, path, contentType, body string, want i
 // the router, the methods from each path's 405 Allow header; that every
 // documented operation is routed; and that every other method is 405.
 func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
 
 	documented := map[string]map[string]bool{}
-	for _, o := range oaOps(doc) {
-		if documented[o.path] == nil {
-			documented[o.path] = map[string]bool{}
+	for _, o := range oa.Ops(doc) {
+		if documented[o.Path] == nil {
+			documented[o.Path] = map[string]bool{}
 		}
-		documented[o.path][o.method] = true
+		documented[o.Path][o.Method] = true
 	}
 
 	routed := map[string]map[string]bool{}
@@ -570,7 +365,7 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 		// httpx.Dispatch answers a method it does not serve with 405 and
 		// Allow: the path's methods, plus HEAD wherever GET is.
 		rec := httptest.NewRecorder()
-		env.router.ServeHTTP(rec, httptest.NewRequest("OAPROBE", oaConcrete(tmpl), nil))
+		env.router.ServeHTTP(rec, httptest.NewRequest("OAPROBE", oa.Concrete(tmpl), nil))
 		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") == "" {
 			return fmt.Errorf("%s: a probe with an unknown method got %d, Allow %q; want 405 with Allow", tmpl, rec.Code, rec.Header().Get("Allow"))
 		}
@@ -596,7 +391,7 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 			}
 		}
 		if !reflect.DeepEqual(methods, want) {
-			t.Errorf("%s: routes.go serves %v, the document (plus HEAD for GET) lists %v", path, oaKeys(methods), oaKeys(want))
+			t.Errorf("%s: routes.go serves %v, the document (plus HEAD for GET) lists %v", path, oa.Keys(methods), oa.Keys(want))
 		}
 	}
 	for path := range documented {
@@ -613,19 +408,19 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 		for _, m := range all {
 			switch {
 			case methods[m]:
-				r := c.call(m, path, oaConcrete(path), "", "", 0)
+				r := c.call(m, path, oa.Concrete(path), "", "", 0)
 				if r.rec.Code == http.StatusMethodNotAllowed || r.code() == "route_not_found" {
 					t.Errorf("%s %s: %d %s; the documented operation is not routed", m, path, r.rec.Code, r.code())
 				}
 			case m == http.MethodHead && methods[http.MethodGet]:
 				rec := httptest.NewRecorder()
-				env.h.ServeHTTP(rec, httptest.NewRequest(m, oaConcrete(path), nil))
+				env.h.ServeHTTP(rec, httptest.NewRequest(m, oa.Concrete(path), nil))
 				if rec.Code == http.StatusMethodNotAllowed || rec.Code == http.StatusNotFound {
 					t.Errorf("HEAD %s: %d; HEAD should be served by GET", path, rec.Code)
 				}
 			default:
 				rec := httptest.NewRecorder()
-				env.h.ServeHTTP(rec, httptest.NewRequest(m, oaConcrete(path), nil))
+				env.h.ServeHTTP(rec, httptest.NewRequest(m, oa.Concrete(path), nil))
 				if rec.Code != http.StatusMethodNotAllowed {
 					t.Errorf("%s %s: %d, want 405 for an undocumented method", m, path, rec.Code)
 					continue
@@ -648,82 +443,22 @@ func TestOpenAPIPathsAndMethodsMatchRouter(t *testing.T) {
 // TestOpenAPISecurityMatchesHandlers checks that exactly the operations the
 // document says need a session answer 401 unauthenticated without one.
 func TestOpenAPISecurityMatchesHandlers(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
-	for _, o := range oaOps(doc) {
+	for _, o := range oa.Ops(doc) {
 		rec := httptest.NewRecorder()
-		env.h.ServeHTTP(rec, httptest.NewRequest(o.method, oaConcrete(o.path), nil))
+		env.h.ServeHTTP(rec, httptest.NewRequest(o.Method, oa.Concrete(o.Path), nil))
 		unauth := rec.Code == http.StatusUnauthorized && strings.Contains(rec.Body.String(), `"unauthenticated"`)
-		if public := oaPublic(doc, o.op); public == unauth {
-			t.Errorf("%s %s: documented public=%v, but without a session it answered %d %s", o.method, o.path, public, rec.Code, rec.Body.String())
+		if public := oa.Public(doc, o.Op); public == unauth {
+			t.Errorf("%s %s: documented public=%v, but without a session it answered %d %s", o.Method, o.Path, public, rec.Code, rec.Body.String())
 		}
 		if unauth && rec.Header().Get("WWW-Authenticate") == "" {
-			t.Errorf("%s %s: 401 without WWW-Authenticate", o.method, o.path)
+			t.Errorf("%s %s: 401 without WWW-Authenticate", o.Method, o.Path)
 		}
 	}
-}
-
-func oaKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ------------------------------------------------------------ (c) Go types
-
-type oaGoField struct {
-	name string
-	omit bool // omitempty or omitzero: the property may be absent
-	typ  reflect.Type
-}
-
-// oaJSONFields lists the fields encoding/json writes for a struct type,
-// embedded structs' fields promoted (the shallower field wins).
-func oaJSONFields(t reflect.Type) []oaGoField {
-	var out []oaGoField
-	seen := map[string]bool{}
-	level := []reflect.Type{t}
-	for len(level) > 0 {
-		var next []reflect.Type
-		for _, st := range level {
-			for i := range st.NumField() {
-				f := st.Field(i)
-				tag := f.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				if f.Anonymous && name == "" {
-					ft := f.Type
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if ft.Kind() == reflect.Struct {
-						next = append(next, ft)
-						continue
-					}
-				}
-				if !f.IsExported() {
-					continue
-				}
-				if name == "" {
-					name = f.Name
-				}
-				if seen[name] {
-					continue
-				}
-				seen[name] = true
-				o := "," + opts + ","
-				out = append(out, oaGoField{name: name, omit: strings.Contains(o, ",omitempty,") || strings.Contains(o, ",omitzero,"), typ: f.Type})
-			}
-		}
-		level = next
-	}
-	return out
-}
 
 // oaGoSchemas pairs component schemas with the Go types they document.
 var oaGoSchemas = map[string]reflect.Type{
@@ -750,12 +485,12 @@ var oaGoSchemas = map[string]reflect.Type{
 }
 
 // oaTypeMismatch compares one Go field with its property schema.
-func oaTypeMismatch(names map[reflect.Type]string, f oaGoField, p oaObj) string {
-	ft := f.typ
+func oaTypeMismatch(names map[reflect.Type]string, f oa.GoField, p oa.Obj) string {
+	ft := f.Type
 	nullable := p["nullable"] == true
 	switch {
 	case ft.Kind() == reflect.Pointer:
-		if !f.omit && !nullable {
+		if !f.Omit && !nullable {
 			return "a pointer without omitempty is sent as null: mark the property nullable"
 		}
 		ft = ft.Elem()
@@ -764,7 +499,7 @@ func oaTypeMismatch(names map[reflect.Type]string, f oaGoField, p oaObj) string 
 	}
 	want := func(typ string) string {
 		if p["type"] != typ {
-			return fmt.Sprintf("type %v, but Go %s is a JSON %s", p["type"], f.typ, typ)
+			return fmt.Sprintf("type %v, but Go %s is a JSON %s", p["type"], f.Type, typ)
 		}
 		return ""
 	}
@@ -798,7 +533,7 @@ func oaTypeMismatch(names map[reflect.Type]string, f oaGoField, p oaObj) string 
 			return m
 		}
 		if ft.Elem().Kind() == reflect.Struct {
-			return ref(ft.Elem(), oaAt(p, "items", "$ref"))
+			return ref(ft.Elem(), oa.At(p, "items", "$ref"))
 		}
 	case ft.Kind() == reflect.Struct:
 		return ref(ft, p["$ref"])
@@ -810,31 +545,31 @@ func oaTypeMismatch(names map[reflect.Type]string, f oaGoField, p oaObj) string 
 // exactly the JSON fields of the Go wire types, mark as required exactly
 // those always sent, and agree on their JSON types and enums.
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
-	doc := oaLoad(t)
-	schemas := oaMap(oaAt(doc, "components", "schemas"))
+	doc := oa.Load(t, openAPIDoc)
+	schemas := oa.Map(oa.At(doc, "components", "schemas"))
 	names := map[reflect.Type]string{}
 	for n, typ := range oaGoSchemas {
 		names[typ] = n
 	}
 	for name, typ := range oaGoSchemas {
-		s := oaMap(schemas[name])
+		s := oa.Map(schemas[name])
 		if s == nil {
 			t.Errorf("components.schemas.%s is missing (it documents %s)", name, typ)
 			continue
 		}
-		props := oaMap(s["properties"])
+		props := oa.Map(s["properties"])
 		var goNames, goRequired, docNames []string
-		fields := oaJSONFields(typ)
+		fields := oa.JSONFields(typ)
 		for _, f := range fields {
-			goNames = append(goNames, f.name)
-			if !f.omit {
-				goRequired = append(goRequired, f.name)
+			goNames = append(goNames, f.Name)
+			if !f.Omit {
+				goRequired = append(goRequired, f.Name)
 			}
 		}
 		for p := range props {
 			docNames = append(docNames, p)
 		}
-		docRequired := oaStrings(s["required"])
+		docRequired := oa.Strings(s["required"])
 		for _, l := range [][]string{goNames, goRequired, docNames, docRequired} {
 			sort.Strings(l)
 		}
@@ -845,9 +580,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			t.Errorf("%s: required %v, but Go %s always sends %v", name, docRequired, typ, goRequired)
 		}
 		for _, f := range fields {
-			if p := oaMap(props[f.name]); p != nil {
+			if p := oa.Map(props[f.Name]); p != nil {
 				if msg := oaTypeMismatch(names, f, p); msg != "" {
-					t.Errorf("%s.%s: %s", name, f.name, msg)
+					t.Errorf("%s.%s: %s", name, f.Name, msg)
 				}
 			}
 		}
@@ -868,7 +603,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"CentrapayRefundResult", "status", []string{RefundSuccessful, RefundFailed}},
 		{"JWTProbeRequest", "fault", slices.Sorted(maps.Keys(probeFaults))},
 	} {
-		got := oaStrings(oaAt(schemas, e.schema, "properties", e.prop, "enum"))
+		got := oa.Strings(oa.At(schemas, e.schema, "properties", e.prop, "enum"))
 		slices.Sort(got)
 		want := slices.Sorted(slices.Values(e.want))
 		if !slices.Equal(got, want) {
@@ -945,21 +680,21 @@ func oaSourceCodes(t *testing.T) (errorCodes, problemCodes map[string]bool) {
 // Problem catalogue, that the catalogues name no code the source lacks,
 // and that no example uses an unknown code.
 func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	errorCodes, problemCodes := oaSourceCodes(t)
-	t.Logf("error codes in the source: %v", oaKeys(errorCodes))
-	t.Logf("problem codes in the source: %v", oaKeys(problemCodes))
+	t.Logf("error codes in the source: %v", oa.Keys(errorCodes))
+	t.Logf("problem codes in the source: %v", oa.Keys(problemCodes))
 	for _, must := range []string{"unauthenticated", "route_not_found", "method_not_allowed", "connection_not_found", "wallet_entry_not_found", "origin_not_allowed"} {
 		if !errorCodes[must] {
-			t.Fatalf("the grep found no %s among %v; it is broken", must, oaKeys(errorCodes))
+			t.Fatalf("the grep found no %s among %v; it is broken", must, oa.Keys(errorCodes))
 		}
 	}
 	if !problemCodes["invalid_grant"] || !problemCodes["asset_not_found"] {
-		t.Fatalf("the grep found problem codes %v; it is broken", oaKeys(problemCodes))
+		t.Fatalf("the grep found problem codes %v; it is broken", oa.Keys(problemCodes))
 	}
 
 	catalogue := func(schema string) map[string]bool {
-		desc, _ := oaAt(doc, "components", "schemas", schema, "properties", "code", "description").(string)
+		desc, _ := oa.At(doc, "components", "schemas", schema, "properties", "code", "description").(string)
 		out := map[string]bool{}
 		for _, m := range oaReCatalogue.FindAllStringSubmatch(desc, -1) {
 			out[m[1]] = true
@@ -968,7 +703,7 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 	}
 	errCat, probCat := catalogue("ErrorBody"), catalogue("Problem")
 	raw := string(openAPIDoc)
-	for _, code := range oaKeys(errorCodes) {
+	for _, code := range oa.Keys(errorCodes) {
 		if !errCat[code] {
 			t.Errorf("error code %s is answered by the code but missing from ErrorBody.code's list", code)
 		}
@@ -976,17 +711,17 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 			t.Errorf("error code %s is not mentioned in the document", code)
 		}
 	}
-	for _, code := range oaKeys(problemCodes) {
+	for _, code := range oa.Keys(problemCodes) {
 		if !probCat[code] {
 			t.Errorf("problem code %s is reported by the code but missing from Problem.code's list", code)
 		}
 	}
-	for _, code := range oaKeys(errCat) {
+	for _, code := range oa.Keys(errCat) {
 		if !errorCodes[code] {
 			t.Errorf("ErrorBody.code lists %s, which the code never answers", code)
 		}
 	}
-	for _, code := range oaKeys(probCat) {
+	for _, code := range oa.Keys(probCat) {
 		if !problemCodes[code] && !errorCodes[code] {
 			t.Errorf("Problem.code lists %s, which the code never reports", code)
 		}
@@ -996,9 +731,9 @@ func TestOpenAPIDocumentsEveryErrorCode(t *testing.T) {
 	var walk func(v any, key string, inExample bool)
 	walk = func(v any, key string, inExample bool) {
 		switch v := v.(type) {
-		case oaObj:
+		case oa.Obj:
 			if inExample {
-				if code, ok := oaAt(v, "error", "code").(string); ok && !errorCodes[code] {
+				if code, ok := oa.At(v, "error", "code").(string); ok && !errorCodes[code] {
 					t.Errorf("an example answers error code %s, which the code never does", code)
 				}
 				if code, ok := v["code"].(string); ok && (key == "problem" || key == "revocationProblem") && !probCat[code] {
@@ -1023,19 +758,11 @@ func oaSignIn(t *testing.T, c *oaClient) string {
 	t.Helper()
 	r := c.call(http.MethodPost, "/api/sessions", "/api/sessions", "application/json",
 		`{"email":"`+DemoEmail+`","password":"`+DemoPassword+`"}`, http.StatusCreated)
-	token, _ := oaAt(r.body, "token").(string)
+	token, _ := oa.At(r.body, "token").(string)
 	if token == "" {
 		t.Fatalf("sign-in gave no token: %s", r.rec.Body.String())
 	}
 	return token
-}
-
-func oaClone(m oaObj) oaObj {
-	out := oaObj{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // TestOpenAPIRequestBodiesMatchHandlers checks each request schema against
@@ -1043,45 +770,45 @@ func oaClone(m oaObj) oaObj {
 // is known to the decoder with the documented type, exactly the documented
 // required properties are required, and anything else is unknown_field.
 func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	env := oaNewEnv(t, nil)
 	c := &oaClient{t: t, doc: doc, h: env.h}
 	c.token = oaSignIn(t, c)
 	bodyCodes := map[string]bool{"missing_field": true, "unknown_field": true, "invalid_field": true, "invalid_json": true}
 	var checked int
-	for _, o := range oaOps(doc) {
-		rb := oaDeref(doc, o.op["requestBody"])
-		if rb == nil || strings.HasPrefix(o.path, "/centrapay/") {
+	for _, o := range oa.Ops(doc) {
+		rb := oa.Deref(doc, o.Op["requestBody"])
+		if rb == nil || strings.HasPrefix(o.Path, "/centrapay/") {
 			continue // Centrapay's calls need its JWT first; see centrapay_refunds_test.go
 		}
 		checked++
-		name := o.method + " " + o.path
-		schema := oaDeref(doc, oaAt(rb, "content", "application/json", "schema"))
-		example := oaMap(schema["example"])
+		name := o.Method + " " + o.Path
+		schema := oa.Deref(doc, oa.At(rb, "content", "application/json", "schema"))
+		example := oa.Map(schema["example"])
 		if example == nil {
 			t.Errorf("%s: the request schema has no example", name)
 			continue
 		}
-		send := func(body oaObj) oaResult {
+		send := func(body oa.Obj) oaResult {
 			b, _ := json.Marshal(body)
-			return c.call(o.method, o.path, oaConcrete(o.path), "application/json", string(b), 0)
+			return c.call(o.Method, o.Path, oa.Concrete(o.Path), "application/json", string(b), 0)
 		}
 		if r := send(example); bodyCodes[r.code()] {
 			t.Errorf("%s: the documented example is refused: %s", name, r.rec.Body.String())
 		}
 		required := map[string]bool{}
-		for _, p := range oaStrings(schema["required"]) {
+		for _, p := range oa.Strings(schema["required"]) {
 			required[p] = true
 		}
-		for prop, ps := range oaMap(schema["properties"]) {
-			without := oaClone(example)
+		for prop, ps := range oa.Map(schema["properties"]) {
+			without := oa.Clone(example)
 			delete(without, prop)
 			r := send(without)
 			if required[prop] {
-				if r.rec.Code != http.StatusBadRequest || r.code() != "missing_field" || oaAt(r.body, "error", "details", "field") != prop {
+				if r.rec.Code != http.StatusBadRequest || r.code() != "missing_field" || oa.At(r.body, "error", "details", "field") != prop {
 					t.Errorf("%s without required %s: %d %s, want 400 missing_field with details.field", name, prop, r.rec.Code, r.rec.Body.String())
 				}
-				blank := oaClone(example)
+				blank := oa.Clone(example)
 				blank[prop] = "  "
 				if r := send(blank); r.code() != "missing_field" {
 					t.Errorf("%s with a blank %s: %s, want missing_field", name, prop, r.rec.Body.String())
@@ -1089,27 +816,27 @@ func TestOpenAPIRequestBodiesMatchHandlers(t *testing.T) {
 			} else if r.code() == "missing_field" {
 				t.Errorf("%s without optional %s: %s; document it as required", name, prop, r.rec.Body.String())
 			}
-			if oaDeref(doc, ps)["type"] == "string" {
-				wrong := oaClone(example)
+			if oa.Deref(doc, ps)["type"] == "string" {
+				wrong := oa.Clone(example)
 				wrong[prop] = 12345
 				if r := send(wrong); r.rec.Code != http.StatusBadRequest || r.code() != "invalid_field" {
 					t.Errorf("%s with a number for string %s: %d %s, want 400 invalid_field (is the field known to the handler?)", name, prop, r.rec.Code, r.rec.Body.String())
 				}
 			}
 		}
-		extra := oaClone(example)
+		extra := oa.Clone(example)
 		extra["oaUndocumented"] = true
 		if r := send(extra); r.rec.Code != http.StatusBadRequest || r.code() != "unknown_field" {
 			t.Errorf("%s with an undocumented field: %d %s, want 400 unknown_field", name, r.rec.Code, r.rec.Body.String())
 		}
-		if r := c.call(o.method, o.path, oaConcrete(o.path), "text/plain", "{}", 0); r.code() != "unsupported_media_type" {
+		if r := c.call(o.Method, o.Path, oa.Concrete(o.Path), "text/plain", "{}", 0); r.code() != "unsupported_media_type" {
 			t.Errorf("%s as text/plain: %s, want unsupported_media_type", name, r.rec.Body.String())
 		}
-		if r := c.call(o.method, o.path, oaConcrete(o.path), "application/json", "{", 0); r.code() != "invalid_json" {
+		if r := c.call(o.Method, o.Path, oa.Concrete(o.Path), "application/json", "{", 0); r.code() != "invalid_json" {
 			t.Errorf("%s with broken JSON: %s, want invalid_json", name, r.rec.Body.String())
 		}
 		big := `{"` + strings.Repeat("a", maxBodyBytes) + `":1}`
-		if r := c.call(o.method, o.path, oaConcrete(o.path), "application/json", big, 0); r.code() != "body_too_large" {
+		if r := c.call(o.Method, o.Path, oa.Concrete(o.Path), "application/json", big, 0); r.code() != "body_too_large" {
 			t.Errorf("%s with a body over the cap: %s, want body_too_large", name, r.rec.Body.String())
 		}
 	}
@@ -1143,11 +870,11 @@ func oaStartProvider(t *testing.T, extra ...func(*http.ServeMux)) *oaProvider {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(v)
 	}
-	asset := func(id, balance, desc string) oaObj {
-		return oaObj{"id": id, "userId": "54321", "balance": balance, "description": desc}
+	asset := func(id, balance, desc string) oa.Obj {
+		return oa.Obj{"id": id, "userId": "54321", "balance": balance, "description": desc}
 	}
 	m.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
-		write(w, http.StatusOK, oaObj{
+		write(w, http.StatusOK, oa.Obj{
 			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
 			"revocation_endpoint": iss + "/revoke", "code_challenge_methods_supported": []string{"S256"},
 			"authorization_response_iss_parameter_supported": true,
@@ -1155,10 +882,10 @@ func oaStartProvider(t *testing.T, extra ...func(*http.ServeMux)) *oaProvider {
 	})
 	m.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		if fp.revoked.Load() {
-			write(w, http.StatusBadRequest, oaObj{"error": "invalid_grant", "error_description": "the refresh token was revoked"})
+			write(w, http.StatusBadRequest, oa.Obj{"error": "invalid_grant", "error_description": "the refresh token was revoked"})
 			return
 		}
-		write(w, http.StatusOK, oaObj{"access_token": "oa-access", "token_type": "Bearer", "expires_in": 3600,
+		write(w, http.StatusOK, oa.Obj{"access_token": "oa-access", "token_type": "Bearer", "expires_in": 3600,
 			"refresh_token": "oa-refresh", "scope": "assets:read assets:pay"})
 	})
 	m.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
@@ -1167,7 +894,7 @@ func oaStartProvider(t *testing.T, extra ...func(*http.ServeMux)) *oaProvider {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		write(w, http.StatusOK, []oaObj{asset("12345", "5000", "Everyday Points"), asset("56789", "25000", "Bonus Points")})
+		write(w, http.StatusOK, []oa.Obj{asset("12345", "5000", "Everyday Points"), asset("56789", "25000", "Bonus Points")})
 	})
 	m.HandleFunc("GET /assets/{id}", func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -1176,7 +903,7 @@ func oaStartProvider(t *testing.T, extra ...func(*http.ServeMux)) *oaProvider {
 		case r.PathValue("id") == "12345":
 			write(w, http.StatusOK, asset("12345", "5000", "Everyday Points"))
 		default:
-			write(w, http.StatusNotFound, oaObj{"message": "no such asset"})
+			write(w, http.StatusNotFound, oa.Obj{"message": "no such asset"})
 		}
 	})
 	return fp
@@ -1185,7 +912,7 @@ func oaStartProvider(t *testing.T, extra ...func(*http.ServeMux)) *oaProvider {
 // oaState is the state an authorization URL carries.
 func oaState(t *testing.T, conn any) string {
 	t.Helper()
-	u, err := url.Parse(fmt.Sprint(oaAt(conn, "authorizationUrl")))
+	u, err := url.Parse(fmt.Sprint(oa.At(conn, "authorizationUrl")))
 	if err != nil || u.Query().Get("state") == "" {
 		t.Fatalf("no state in the authorization URL of %v", conn)
 	}
@@ -1196,7 +923,7 @@ func oaState(t *testing.T, conn any) string {
 // provider and checks every answer, success and error, against the
 // document.
 func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
-	doc := oaLoad(t)
+	doc := oa.Load(t, openAPIDoc)
 	fp := oaStartProvider(t)
 	env := oaNewEnv(t, func(_ *Config, d *Deps) { d.HTTPClient = fp.srv.Client() })
 	if err := RegisterAssetType(env.store, ProviderConfig{Name: "oa-points", Description: "OA Points", ClientID: "payap"}, fp.srv.URL); err != nil {
@@ -1208,7 +935,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 
 	c.call("GET", "/", "/", "", "", http.StatusOK)
 	c.call("GET", "/openapi.json", "/openapi.json", "", "", http.StatusOK)
-	if r := c.call("GET", "/.well-known/jwks.json", "/.well-known/jwks.json", "", "", http.StatusOK); len(oaSlice(oaAt(r.body, "keys"))) == 0 {
+	if r := c.call("GET", "/.well-known/jwks.json", "/.well-known/jwks.json", "", "", http.StatusOK); len(oa.Slice(oa.At(r.body, "keys"))) == 0 {
 		t.Errorf("the JWKS has no key to check against the schema: %s", r.rec.Body.String())
 	}
 
@@ -1237,33 +964,33 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	c.call("POST", "/api/connections", "/api/connections", ctJSON, `{"assetType":"oa-nope"}`, http.StatusBadRequest)
 	c.call("POST", "/api/connections", "/api/connections", ctJSON, `{"assetType":"payap-example"}`, http.StatusBadGateway) // its provider is unreachable
 	a := c.call("POST", "/api/connections", "/api/connections", ctJSON, `{"assetType":"oa-points"}`, http.StatusCreated).body
-	aID := fmt.Sprint(oaAt(a, "id"))
+	aID := fmt.Sprint(oa.At(a, "id"))
 	c.call("GET", "/api/connections", "/api/connections", "", "", http.StatusOK)
 	c.call("GET", "/api/connections/{id}", "/api/connections/"+aID, "", "", http.StatusOK)
 	c.call("GET", "/callback", "/callback", "", "", http.StatusBadRequest)
 	c.call("GET", "/callback", "/callback?state=oa-unknown", "", "", http.StatusBadRequest)
 	state := oaState(t, a)
 	done := c.call("GET", "/callback", "/callback?code=oa-code&state="+state+"&iss="+iss, "", "", http.StatusOK).body
-	if n := len(oaSlice(oaAt(done, "walletEntries"))); n != 2 {
+	if n := len(oa.Slice(oa.At(done, "walletEntries"))); n != 2 {
 		t.Fatalf("the callback lists %d wallet entries, want 2: %v", n, done)
 	}
 	c.call("GET", "/callback", "/callback?code=oa-code&state="+state+"&iss="+iss, "", "", http.StatusBadRequest) // used
 	c.call("GET", "/api/connections/{id}", "/api/connections/"+aID, "", "", http.StatusOK)
 	wallet := c.call("GET", "/api/wallet", "/api/wallet", "", "", http.StatusOK).body
 	var statuses []string
-	for _, e := range oaSlice(oaAt(wallet, "items")) {
-		statuses = append(statuses, fmt.Sprint(oaAt(e, "status")))
+	for _, e := range oa.Slice(oa.At(wallet, "items")) {
+		statuses = append(statuses, fmt.Sprint(oa.At(e, "status")))
 	}
 	if !slices.Equal(statuses, []string{EntryAvailable, EntryUnavailable}) {
 		t.Errorf("wallet statuses %v, want available then unavailable", statuses)
 	}
-	entryID := fmt.Sprint(oaAt(oaSlice(oaAt(wallet, "items"))[0], "id"))
+	entryID := fmt.Sprint(oa.At(oa.Slice(oa.At(wallet, "items"))[0], "id"))
 	c.call("GET", "/api/wallet/{id}", "/api/wallet/"+entryID, "", "", http.StatusOK)
 	c.call("GET", "/api/wallet/{id}", "/api/wallet/oa-nope", "", "", http.StatusNotFound)
 	again := c.call("POST", "/api/connections/{id}/reconnect", "/api/connections/"+aID+"/reconnect", "", "", http.StatusOK).body
 	c.call("GET", "/callback", "/callback?error=access_denied&state="+oaState(t, again)+"&iss="+iss, "", "", http.StatusForbidden)
 	c.call("POST", "/api/connections/{id}/reconnect", "/api/connections/oa-nope/reconnect", "", "", http.StatusNotFound)
-	if r := c.call("DELETE", "/api/connections/{id}", "/api/connections/"+aID, "", "", http.StatusOK); oaAt(r.body, "revoked") != true {
+	if r := c.call("DELETE", "/api/connections/{id}", "/api/connections/"+aID, "", "", http.StatusOK); oa.At(r.body, "revoked") != true {
 		t.Errorf("disconnecting a connected connection: %s, want revoked", r.rec.Body.String())
 	}
 	c.call("DELETE", "/api/connections/{id}", "/api/connections/"+aID, "", "", http.StatusNotFound)
@@ -1271,16 +998,16 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 
 	// Connect B, lose the grant, reconnect, disconnect.
 	b := c.call("POST", "/api/connections", "/api/connections", ctJSON, `{"assetType":"oa-points"}`, http.StatusCreated).body
-	bID := fmt.Sprint(oaAt(b, "id"))
+	bID := fmt.Sprint(oa.At(b, "id"))
 	c.call("GET", "/callback", "/callback?code=oa-code&state="+oaState(t, b)+"&iss="+iss, "", "", http.StatusOK)
 	fp.revoked.Store(true)
 	wallet = c.call("GET", "/api/wallet", "/api/wallet", "", "", http.StatusOK).body
-	for _, e := range oaSlice(oaAt(wallet, "items")) {
-		if oaAt(e, "status") != StatusReconnectRequired || oaAt(e, "balance") != nil {
+	for _, e := range oa.Slice(oa.At(wallet, "items")) {
+		if oa.At(e, "status") != StatusReconnectRequired || oa.At(e, "balance") != nil {
 			t.Errorf("after the grant is gone: entry %v, want reconnect_required with a null balance", e)
 		}
 	}
-	if r := c.call("GET", "/api/connections/{id}", "/api/connections/"+bID, "", "", http.StatusOK); oaAt(r.body, "status") != StatusReconnectRequired {
+	if r := c.call("GET", "/api/connections/{id}", "/api/connections/"+bID, "", "", http.StatusOK); oa.At(r.body, "status") != StatusReconnectRequired {
 		t.Errorf("connection after the grant is gone: %s", r.rec.Body.String())
 	}
 	c.call("POST", "/api/connections/{id}/reconnect", "/api/connections/"+bID+"/reconnect", "", "", http.StatusOK)
@@ -1304,7 +1031,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	if q.Get("tab") != "assets" || q.Get("outcome") != "failed" || q.Get("error") != "invalid_state" || q.Get("message") == "" {
 		t.Errorf("Location query %v, want tab kept, outcome=failed, error=invalid_state and a message", q)
 	}
-	locDoc, _ := oaAt(doc, "paths", "/callback", "get", "responses", "303", "headers", "Location", "description").(string)
+	locDoc, _ := oa.At(doc, "paths", "/callback", "get", "responses", "303", "headers", "Location", "description").(string)
 	for k := range q {
 		if k != "tab" && !strings.Contains(locDoc, "`"+k+"`") {
 			t.Errorf("the 303 Location carries %s, not documented", k)
