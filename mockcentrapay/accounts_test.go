@@ -27,14 +27,9 @@ func acHandler(t *testing.T, mutate func(*Config)) (http.Handler, *clock.Clock) 
 	return New(cfg, Deps{Store: st, Clock: clk, JWKS: http.NotFoundHandler()}), clk
 }
 
-func acCall(h http.Handler, method, path, key string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, nil)
-	if key != "" {
-		req.Header.Set("X-Api-Key", key)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+func acCall(t testing.TB, h http.Handler, method, path, key string) *httptest.ResponseRecorder {
+	t.Helper()
+	return cpServe(t, h, method, path, key, nil)
 }
 
 func acWantBody(t *testing.T, rec *httptest.ResponseRecorder, want apiError) {
@@ -75,10 +70,10 @@ func TestAuthenticationAndRoutes(t *testing.T) {
 			apiError{StatusCode: 404, Error: "Not Found", Message: "Not Found"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			acWantBody(t, acCall(h, tc.method, tc.path, tc.key), tc.want)
+			acWantBody(t, acCall(t, h, tc.method, tc.path, tc.key), tc.want)
 		})
 	}
-	if allow := acCall(h, http.MethodDelete, "/api/payment-requests", MerchantOwnerKey).Header().Get("Allow"); allow != "POST" {
+	if allow := acCall(t, h, http.MethodDelete, "/api/payment-requests", MerchantOwnerKey).Header().Get("Allow"); allow != "POST" {
 		t.Errorf("Allow = %q, want POST", allow)
 	}
 }
@@ -90,36 +85,36 @@ func TestRateLimit(t *testing.T) {
 	path := "/api/merchants/" + SandboxMerchantID + "/supported-wallets"
 	off, _ := acHandler(t, nil)
 	for i := 0; i < 300; i++ {
-		if rec := acCall(off, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
+		if rec := acCall(t, off, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
 			t.Fatalf("request %d without a rate limit: %d", i, rec.Code)
 		}
 	}
 
 	h, clk := acHandler(t, func(c *Config) { c.RateLimit = 3 })
 	for i := 0; i < 3; i++ {
-		if rec := acCall(h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
+		if rec := acCall(t, h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
 			t.Fatalf("request %d within the limit: %d", i, rec.Code)
 		}
 	}
-	rec := acCall(h, http.MethodGet, path, MerchantOwnerKey)
+	rec := acCall(t, h, http.MethodGet, path, MerchantOwnerKey)
 	acWantBody(t, rec, apiError{StatusCode: 429, Error: "Too Many Requests", Message: "RATE_LIMIT_EXCEEDED",
 		Reason: "slow down: at most 3 requests a minute per API key"})
 	if got := rec.Header().Get("Retry-After"); got != "60" {
 		t.Fatalf("Retry-After = %q, want 60", got)
 	}
-	if rec := acCall(h, http.MethodGet, path, PayapOwnerKey); rec.Code != http.StatusOK {
+	if rec := acCall(t, h, http.MethodGet, path, PayapOwnerKey); rec.Code != http.StatusOK {
 		t.Fatalf("another key is limited too: %d", rec.Code)
 	}
 	if err := clk.Advance(20 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if got := acCall(h, http.MethodGet, path, MerchantOwnerKey).Header().Get("Retry-After"); got != "40" {
+	if got := acCall(t, h, http.MethodGet, path, MerchantOwnerKey).Header().Get("Retry-After"); got != "40" {
 		t.Fatalf("Retry-After 20 s later = %q, want 40", got)
 	}
 	if err := clk.Advance(40 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if rec := acCall(h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
+	if rec := acCall(t, h, http.MethodGet, path, MerchantOwnerKey); rec.Code != http.StatusOK {
 		t.Fatalf("after the minute: %d", rec.Code)
 	}
 }
@@ -165,7 +160,7 @@ func TestConnectionStatusFollowsTheConnection(t *testing.T) {
 		t.Fatalf("connectionStatus at create = %v, want created", pr["connectionStatus"])
 	}
 	post("/api/connections/"+cn["id"].(string)+"/authorize", PayapOwnerKey, `{"walletId":"payap"}`)
-	rec := acCall(h, http.MethodGet, "/api/payment-requests/"+pr["id"].(string), MerchantTerminalKey)
+	rec := acCall(t, h, http.MethodGet, "/api/payment-requests/"+pr["id"].(string), MerchantTerminalKey)
 	var got map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &got)
 	if got["connectionStatus"] != "authorized" {

@@ -41,10 +41,17 @@ func mcNew(t *testing.T) *mcEnv {
 		h: New(cfg, Deps{Store: st, Clock: clk, JWKS: http.NotFoundHandler()})}
 }
 
-// do sends a request; body is sent as is when it is a string, as JSON
-// otherwise (nil: no body). key "" sends no X-Api-Key.
+// do sends a request through cpServe.
 func (e *mcEnv) do(method, path, key string, body any) *httptest.ResponseRecorder {
 	e.t.Helper()
+	return cpServe(e.t, e.h, method, path, key, body)
+}
+
+// cpServe sends one request to a mock Centrapay handler: body is sent as is
+// when it is a string, as JSON otherwise (nil: no body); key "" sends no
+// X-Api-Key. The test helpers of every area use it.
+func cpServe(t testing.TB, h http.Handler, method, path, key string, body any) *httptest.ResponseRecorder {
+	t.Helper()
 	var b []byte
 	switch v := body.(type) {
 	case nil:
@@ -53,7 +60,7 @@ func (e *mcEnv) do(method, path, key string, body any) *httptest.ResponseRecorde
 	default:
 		var err error
 		if b, err = json.Marshal(v); err != nil {
-			e.t.Fatalf("encode body: %v", err)
+			t.Fatalf("encode body: %v", err)
 		}
 	}
 	req := httptest.NewRequest(method, path, bytes.NewReader(b))
@@ -64,7 +71,7 @@ func (e *mcEnv) do(method, path, key string, body any) *httptest.ResponseRecorde
 		req.Header.Set("X-Api-Key", key)
 	}
 	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	return rec
 }
 

@@ -1,7 +1,6 @@
 package mockcentrapay
 
 import (
-	"bytes"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -64,31 +63,10 @@ func prNewWith(t *testing.T, change func(cfg *Config, deps *Deps)) *prEnv {
 	return &prEnv{t: t, st: st, clock: clk, cfg: cfg, h: New(cfg, deps)}
 }
 
-// do sends a request; body is sent as is when it is a string, as JSON
-// otherwise (nil: no body). key "" sends no X-Api-Key.
+// do sends a request through cpServe.
 func (e *prEnv) do(method, path, key string, body any) *httptest.ResponseRecorder {
 	e.t.Helper()
-	var b []byte
-	switch v := body.(type) {
-	case nil:
-	case string:
-		b = []byte(v)
-	default:
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			e.t.Fatalf("encode body: %v", err)
-		}
-	}
-	req := httptest.NewRequest(method, path, bytes.NewReader(b))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("X-Api-Key", key)
-	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	return rec
+	return cpServe(e.t, e.h, method, path, key, body)
 }
 
 // advance moves the sandbox clock.

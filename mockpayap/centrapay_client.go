@@ -1,12 +1,10 @@
 package mockpayap
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,29 +72,7 @@ func (p *payap) centrapayCall(ctx context.Context, method, path string, body []b
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.ProviderTimeout)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.cfg.CentrapayURL+path, rd)
-	if err != nil {
-		return providerResponse{}, err
-	}
-	req.Header.Set("X-Api-Key", p.cfg.CentrapayAPIKey)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := p.http.Do(req)
-	if err != nil {
-		return providerResponse{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return providerResponse{}, err
-	}
-	return providerResponse{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	return p.send(ctx, method, p.cfg.CentrapayURL+path, body, "X-Api-Key", p.cfg.CentrapayAPIKey)
 }
 
 // centrapayErrorOf reads Centrapay's error shape {statusCode, error,

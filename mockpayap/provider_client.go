@@ -145,6 +145,14 @@ func (p *payap) getResource(ctx context.Context, target, access string) (provide
 // (a Bearer access token, or a bare Payap JWT) and, when body is not nil,
 // exactly those bytes as JSON.
 func (p *payap) resource(ctx context.Context, method, target, authorization string, body []byte) (providerResponse, error) {
+	return p.send(ctx, method, target, body, "Authorization", authorization)
+}
+
+// send is the one outbound JSON request of the mock Payap (to providers and
+// to Centrapay): headers are name/value pairs; a non-nil body is sent as
+// those exact bytes with Content-Type: application/json; the answer is read
+// up to 4 MiB.
+func (p *payap) send(ctx context.Context, method, target string, body []byte, headers ...string) (providerResponse, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -153,7 +161,9 @@ func (p *payap) resource(ctx context.Context, method, target, authorization stri
 	if err != nil {
 		return providerResponse{}, err
 	}
-	req.Header.Set("Authorization", authorization)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -268,32 +268,14 @@ func (v *validator) fixtures() {
 		}
 	}
 
-	v.merchants = slices.Clone(SeededMerchants)
-	for i, m := range fx.Centrapay.Merchants {
-		p := fmt.Sprintf("fixtures.centrapay.merchants[%d]", i)
-		if !namePattern.MatchString(m.ID) {
-			v.errorf(p+".id", "%q is not a merchant id: use lower-case letters, digits and hyphens", m.ID)
-		} else if v.unique(p+".id", "merchant", m.ID, SeededMerchants, v.merchants[len(SeededMerchants):]) {
-			v.merchants = append(v.merchants, m.ID)
-		}
-		if strings.TrimSpace(m.Name) == "" {
-			v.errorf(p+".name", "must not be empty")
-		}
-		v.assetTypes(p+".assetTypes", m.AssetTypes)
-	}
-	v.wallets = slices.Clone(SeededWallets)
-	for i, w := range fx.Centrapay.Wallets {
-		p := fmt.Sprintf("fixtures.centrapay.wallets[%d]", i)
-		if !namePattern.MatchString(w.ID) {
-			v.errorf(p+".id", "%q is not a wallet id: use lower-case letters, digits and hyphens", w.ID)
-		} else if v.unique(p+".id", "wallet", w.ID, SeededWallets, v.wallets[len(SeededWallets):]) {
-			v.wallets = append(v.wallets, w.ID)
-		}
-		if strings.TrimSpace(w.Name) == "" {
-			v.errorf(p+".name", "must not be empty")
-		}
-		v.assetTypes(p+".assetTypes", w.AssetTypes)
-	}
+	v.merchants = v.centrapayObjects("merchant", SeededMerchants, len(fx.Centrapay.Merchants), func(i int) (string, string, []string) {
+		m := fx.Centrapay.Merchants[i]
+		return m.ID, m.Name, m.AssetTypes
+	})
+	v.wallets = v.centrapayObjects("wallet", SeededWallets, len(fx.Centrapay.Wallets), func(i int) (string, string, []string) {
+		w := fx.Centrapay.Wallets[i]
+		return w.ID, w.Name, w.AssetTypes
+	})
 	var keys []string
 	for i, k := range fx.Centrapay.APIKeys {
 		p := fmt.Sprintf("fixtures.centrapay.apiKeys[%d]", i)
@@ -314,6 +296,27 @@ func (v *validator) fixtures() {
 			v.ref(p+".wallet", "wallet", k.Wallet, v.wallets)
 		}
 	}
+}
+
+// centrapayObjects checks n merchant or wallet fixtures (kind names which):
+// each needs a unique id, a name and known asset types. It returns the
+// seeded ids followed by the fixtures' valid ones.
+func (v *validator) centrapayObjects(kind string, seeded []string, n int, item func(i int) (id, name string, assetTypes []string)) []string {
+	ids := slices.Clone(seeded)
+	for i := 0; i < n; i++ {
+		id, name, types := item(i)
+		p := fmt.Sprintf("fixtures.centrapay.%ss[%d]", kind, i)
+		if !namePattern.MatchString(id) {
+			v.errorf(p+".id", "%q is not a %s id: use lower-case letters, digits and hyphens", id, kind)
+		} else if v.unique(p+".id", kind, id, seeded, ids[len(seeded):]) {
+			ids = append(ids, id)
+		}
+		if strings.TrimSpace(name) == "" {
+			v.errorf(p+".name", "must not be empty")
+		}
+		v.assetTypes(p+".assetTypes", types)
+	}
+	return ids
 }
 
 func (v *validator) assetTypes(path string, types []string) {

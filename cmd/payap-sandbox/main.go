@@ -167,9 +167,6 @@ func (m *Main) Run(ctx context.Context) error {
 // Ready is closed once Run has started every service.
 func (m *Main) Ready() <-chan struct{} { return m.ready }
 
-// Close releases what Run holds; Run already stops the services itself.
-func (m *Main) Close() error { return nil }
-
 func (m *Main) logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(m.Config.Log.Level))

@@ -307,9 +307,6 @@ func TestMainRun(t *testing.T) {
 		conn.Close()
 		t.Error("the provider still accepts connections after Run returned")
 	}
-	if err := m.Close(); err != nil {
-		t.Errorf("Close = %v", err)
-	}
 }
 
 func TestMainRunPortInUse(t *testing.T) {
