@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,7 @@ type Engine struct {
 	mu       sync.Mutex // guards rules and services, and serialises publishing
 	rules    []*rule
 	services []string // service name by slot, as Middleware registered them
+	hooks    map[string]HookFunc
 	// table is what requests read: the active rules by service slot and
 	// method, or nil when no rule is active.
 	table atomic.Pointer[table]
@@ -66,7 +68,7 @@ func New(seed int64, clock interface{ Now() time.Time }) *Engine {
 	if clock == nil {
 		clock = wallClock{}
 	}
-	e := &Engine{seed: seed, clock: clock, closed: make(chan struct{})}
+	e := &Engine{seed: seed, clock: clock, closed: make(chan struct{}), hooks: map[string]HookFunc{}}
 	e.sleep = e.wait
 	return e
 }
@@ -97,7 +99,7 @@ func (e *Engine) Set(rules []Rule) error {
 	paths := map[string]*pathTemplate{}
 	var errs []error
 	for i, r := range rules {
-		v := r.validate(i)
+		v := e.checkHook(r, r.validate(i), i)
 		if j, dup := dups[i]; dup {
 			if v == nil {
 				v = &ValidationError{Index: i, Name: r.Name}
@@ -132,8 +134,8 @@ func duplicate(name string, earlier int) Problem {
 // Add validates rule and appends it, active, after the others. It returns
 // the rule's name, generated when the rule has none.
 func (e *Engine) Add(r Rule) (id string, err error) {
-	if err := r.Validate(); err != nil {
-		return "", err
+	if v := e.checkHook(r, r.validate(-1), -1); v != nil {
+		return "", v
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -156,6 +158,52 @@ func (e *Engine) Add(r Rule) (id string, err error) {
 	e.rules = append(slices.Clip(e.rules), e.compile(id, r, paths))
 	e.publish()
 	return id, nil
+}
+
+// Handle registers a domain action that rules name in Action.Hook. Register
+// hooks before setting the rules that use them: a rule naming an unknown
+// hook is invalid.
+func (e *Engine) Handle(name string, h HookFunc) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hooks[name] = h
+}
+
+// Hooks lists the registered hook names, sorted.
+func (e *Engine) Hooks() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Sorted(maps.Keys(e.hooks))
+}
+
+// checkHook adds a problem to v (creating it) when r names a hook that is not
+// registered.
+func (e *Engine) checkHook(r Rule, v *ValidationError, index int) *ValidationError {
+	if r.Do.Hook == "" {
+		return v
+	}
+	e.mu.Lock()
+	_, ok := e.hooks[r.Do.Hook]
+	names := slices.Sorted(maps.Keys(e.hooks))
+	e.mu.Unlock()
+	if ok {
+		return v
+	}
+	if v == nil {
+		v = &ValidationError{Index: index, Name: r.Name}
+	}
+	known := "none is registered"
+	if len(names) > 0 {
+		known = "use one of " + strings.Join(names, ", ")
+	}
+	v.Problems = append(v.Problems, Problem{Field: "do.hook", Message: fmt.Sprintf("%q is not a registered action; %s", r.Do.Hook, known)})
+	return v
+}
+
+func (e *Engine) hook(name string) HookFunc {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.hooks[name]
 }
 
 // Remove drops the named rule.
@@ -261,6 +309,7 @@ func cloneRule(r Rule) Rule {
 	r.When.Nth = slices.Clone(r.When.Nth)
 	r.Do.Body = bytes.Clone(r.Do.Body)
 	r.Do.Headers = maps.Clone(r.Do.Headers)
+	r.Do.Params = maps.Clone(r.Do.Params)
 	return r
 }
 

@@ -9,6 +9,7 @@
 package faults
 
 import (
+	"net/http"
 	"time"
 )
 
@@ -91,7 +92,8 @@ type Trigger struct {
 //     of its body, then close the connection;
 //   - Malformed: let the service answer, with its JSON body cut and spoiled;
 //   - RetryAfter, with optional Body and Headers: answer 429 with Retry-After;
-//   - OAuthError: answer an RFC 6749 error.
+//   - OAuthError: answer an RFC 6749 error;
+//   - Hook, with optional Params: run a registered domain action.
 type Action struct {
 	// Delay holds the request this long before acting (or before the service
 	// answers). Delays are real time, not the sandbox clock.
@@ -132,7 +134,16 @@ type Action struct {
 	// carry a Bearer challenge; temporarily_unavailable is 503 and
 	// server_error 500.
 	OAuthError string `json:"oauthError,omitempty"`
+	// Hook names a domain action registered with Engine.Handle, such as the
+	// sandbox's expireGrant or payResult: it runs in place of the service
+	// and may call the service itself. Params are handed to it as given.
+	Hook   string            `json:"hook,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
+
+// HookFunc is a domain action. It answers the request, or hands it (perhaps
+// changed) to next, the service.
+type HookFunc func(w http.ResponseWriter, r *http.Request, next http.Handler, params map[string]string)
 
 // RuleStatus is a rule as the engine holds it, with its hit counts.
 type RuleStatus struct {

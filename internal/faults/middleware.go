@@ -85,6 +85,12 @@ func (e *Engine) apply(w http.ResponseWriter, r *http.Request, next http.Handler
 		retryAfter(w, a.RetryAfter, a.Headers, a.Body)
 	case a.OAuthError != "":
 		oauthError(w, a.OAuthError)
+	case a.Hook != "":
+		if h := e.hook(a.Hook); h != nil {
+			h(w, r, next, a.Params)
+			return
+		}
+		next.ServeHTTP(w, r)
 	default: // a delay alone
 		next.ServeHTTP(w, r)
 	}

@@ -215,6 +215,12 @@ func (a Action) validate(add addFunc) {
 	if a.OAuthError != "" {
 		families = append(families, "oauthError")
 	}
+	if a.Hook != "" {
+		families = append(families, "hook")
+	}
+	if a.Hook == "" && len(a.Params) > 0 {
+		add("do.params", "params go with a hook")
+	}
 	switch {
 	case len(families) > 1:
 		add("do", "%s are separate actions: choose one (delay may go with any)", strings.Join(families, " and "))
@@ -223,7 +229,7 @@ func (a Action) validate(add addFunc) {
 		case len(a.Body) > 0 || len(a.Headers) > 0:
 			add("do", "body and headers need status (or retryAfter) to answer with")
 		default:
-			add("do", "nothing to do: give delay, status, drop, hang, truncate, malformed, retryAfter or oauthError")
+			add("do", "nothing to do: give delay, status, drop, hang, truncate, malformed, retryAfter, oauthError or hook")
 		}
 		return
 	}
