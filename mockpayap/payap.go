@@ -7,6 +7,7 @@ package mockpayap
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -95,19 +96,28 @@ func newPayap(cfg Config, deps Deps) *payap {
 
 // RegisterAssetType registers the configured provider with a store, as the
 // one-off asset type registration of the Payap guide does. providerURL is
-// the provider's issuer when the config names none.
+// the provider's issuer when the config names none. When a MemStore already
+// holds an asset type of that name, as after Restore, the configured
+// registration replaces it, so that a restored sandbox reaches its provider
+// where it runs now; connections keep their tokens. Other stores answer
+// ErrExists then.
 func RegisterAssetType(st Store, pc ProviderConfig, providerURL string) error {
 	if pc.BaseURL != "" {
 		providerURL = pc.BaseURL
 	}
-	return st.PutAssetType(AssetType{
+	at := AssetType{
 		Name:         pc.Name,
 		Description:  pc.Description,
 		ProviderURL:  providerURL,
 		ClientID:     pc.ClientID,
 		ClientSecret: pc.ClientSecret,
 		AuthMethod:   pc.authMethod(),
-	})
+	}
+	err := st.PutAssetType(at)
+	if r, ok := st.(interface{ replaceAssetType(AssetType) bool }); ok && errors.Is(err, ErrExists) && r.replaceAssetType(at) {
+		return nil
+	}
+	return err
 }
 
 // randomValue is 256 bits from crypto/rand, base64url-encoded.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -125,20 +126,41 @@ func NewMemStore() *MemStore {
 	}
 }
 
-// PutUser adds a user with a unique id and e-mail.
+// PutUser adds a user. The id, e-mail and password are required; ids are
+// unique, and so are e-mails, ignoring case and surrounding spaces (sign-in
+// matches them that way). A clash is ErrExists.
 func (s *MemStore) PutUser(u User) error {
+	if err := checkUser(u); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.users[u.ID]; ok {
-		return fmt.Errorf("user %q: %w", u.ID, ErrExists)
+	if old, ok := s.users[u.ID]; ok {
+		return fmt.Errorf("user id %q is already taken (by %s); user ids are unique: %w", u.ID, old.Email, ErrExists)
 	}
-	if _, ok := s.byEmail[u.Email]; ok {
-		return fmt.Errorf("e-mail %q: %w", u.Email, ErrExists)
+	if id, ok := s.byEmail[emailKey(u.Email)]; ok {
+		return fmt.Errorf("e-mail %q is already taken by user %q; e-mails are unique, ignoring case: %w", u.Email, id, ErrExists)
 	}
 	s.users[u.ID] = u
-	s.byEmail[u.Email] = u.ID
+	s.byEmail[emailKey(u.Email)] = u.ID
 	return nil
 }
+
+// checkUser checks the fields a user needs to exist and sign in.
+func checkUser(u User) error {
+	switch {
+	case strings.TrimSpace(u.ID) == "":
+		return errors.New("a user needs an id, such as pu_0003")
+	case strings.TrimSpace(u.Email) == "":
+		return fmt.Errorf("user %q needs an e-mail: it is the sign-in name", u.ID)
+	case u.Password == "":
+		return fmt.Errorf("user %q needs a password: without one the user cannot sign in", u.ID)
+	}
+	return nil
+}
+
+// emailKey is how e-mails are matched: trimmed and in lower case.
+func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Users lists the users by e-mail.
 func (s *MemStore) Users() []User {
@@ -160,11 +182,15 @@ func (s *MemStore) User(id string) (User, bool) {
 	return u, ok
 }
 
-// UserByEmail finds a user by e-mail.
+// UserByEmail finds a user by e-mail, ignoring case and surrounding spaces.
 func (s *MemStore) UserByEmail(email string) (User, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u, ok := s.users[s.byEmail[email]]
+	id, ok := s.byEmail[emailKey(email)]
+	if !ok {
+		return User{}, false
+	}
+	u, ok := s.users[id]
 	return u, ok
 }
 
@@ -221,6 +247,18 @@ func (s *MemStore) PutAssetType(t AssetType) error {
 	return nil
 }
 
+// replaceAssetType replaces the registration of an existing asset type
+// (RegisterAssetType after Restore); false when there is none.
+func (s *MemStore) replaceAssetType(t AssetType) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.assetTypes[t.Name]; !ok {
+		return false
+	}
+	s.assetTypes[t.Name] = t
+	return true
+}
+
 // AssetTypes lists the registered asset types by name.
 func (s *MemStore) AssetTypes() []AssetType {
 	s.mu.RLock()
@@ -271,21 +309,58 @@ func (s *MemStore) Connections(userID string, now time.Time) []Connection {
 	defer s.mu.Unlock()
 	var out []Connection
 	for id, c := range s.connections {
-		if c.UserID != userID {
-			continue
+		if c.UserID == userID && s.lapse(id, c, now) {
+			out = append(out, c.clone())
 		}
-		if c.pending != nil && !now.Before(c.pending.expiresAt) {
-			delete(s.byState, c.pending.stateHash)
-			if c.Status == StatusPending {
-				delete(s.connections, id)
-				continue
-			}
-			c.pending, c.AuthURL = nil, ""
-		}
-		out = append(out, *c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// AllConnections lists every user's connections by id (oldest first), for
+// a view of the whole sandbox. Like Connections it forgets pending ones
+// whose authorization lapsed. The copies share nothing with the store, and
+// their tokens stay unexported.
+func (s *MemStore) AllConnections(now time.Time) []Connection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Connection, 0, len(s.connections))
+	for id, c := range s.connections {
+		if s.lapse(id, c, now) {
+			out = append(out, c.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// lapse ends a connection's authorization in progress once it lapsed at
+// now: a pending connection is deleted (false), a connected one keeps its
+// last state (true). The caller holds the write lock.
+func (s *MemStore) lapse(id string, c *Connection, now time.Time) bool {
+	if c.pending == nil || now.Before(c.pending.expiresAt) {
+		return true
+	}
+	delete(s.byState, c.pending.stateHash)
+	if c.Status == StatusPending {
+		delete(s.connections, id)
+		return false
+	}
+	c.pending, c.AuthURL = nil, ""
+	return true
+}
+
+// clone copies a connection with its own problem and pending authorization.
+func (c Connection) clone() Connection {
+	if c.Problem != nil {
+		p := *c.Problem
+		c.Problem = &p
+	}
+	if c.pending != nil {
+		p := *c.pending
+		c.pending = &p
+	}
+	return c
 }
 
 // StartReauthorization begins a new consent for an existing connection.
@@ -438,6 +513,19 @@ func (s *MemStore) Entries(userID string) []WalletEntry {
 	return out
 }
 
+// AllEntries lists every user's wallet entries by id (oldest first), for a
+// view of the whole sandbox; WalletEntry.UserID says whose each one is.
+func (s *MemStore) AllEntries() []WalletEntry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]WalletEntry, 0, len(s.entries))
+	for _, e := range s.entries {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 // Entry returns one wallet entry.
 func (s *MemStore) Entry(id string) (WalletEntry, bool) {
 	s.mu.RLock()
@@ -501,6 +589,20 @@ func (s *MemStore) Payments(userID string) []Payment {
 		if p.UserID == userID {
 			out = append(out, p.clone())
 		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq > out[j].seq })
+	return out
+}
+
+// AllPayments lists every user's payments, newest first, for a view of the
+// whole sandbox; Payment.UserID says whose each one is. Each copy has its
+// own refunds.
+func (s *MemStore) AllPayments() []Payment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Payment, 0, len(s.payments))
+	for _, p := range s.payments {
+		out = append(out, p.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].seq > out[j].seq })
 	return out

@@ -118,39 +118,48 @@ func (c Config) Validate() error {
 	seen := map[string]bool{}
 	for i, cl := range c.Clients {
 		where := fmt.Sprintf("provider.clients[%d]", i)
-		if cl.ID == "" {
-			errs = append(errs, fmt.Errorf("%s.id is required", where))
-		} else if seen[cl.ID] {
+		if cl.ID != "" && seen[cl.ID] {
 			errs = append(errs, fmt.Errorf("%s.id %q is registered twice", where, cl.ID))
 		}
 		seen[cl.ID] = true
-		switch cl.AuthMethod {
-		case AuthNone:
-			if cl.Secret != "" {
-				errs = append(errs, fmt.Errorf("%s is public (auth_method none) but has a secret: remove the secret or set auth_method to client_secret_basic", where))
-			}
-		case AuthSecretBase, AuthSecretPost:
-			if cl.Secret == "" {
-				errs = append(errs, fmt.Errorf("%s uses %s and needs a secret", where, cl.AuthMethod))
-			}
-		default:
-			errs = append(errs, fmt.Errorf("%s.auth_method %q must be one of none, client_secret_basic, client_secret_post", where, cl.AuthMethod))
-		}
-		for _, g := range cl.GrantTypes {
-			if g != GrantAuthorizationCode && g != GrantRefreshToken {
-				errs = append(errs, fmt.Errorf("%s.grant_types: %q is not supported (authorization_code, refresh_token)", where, g))
-			}
-		}
-		if len(cl.RedirectURIs) == 0 {
-			errs = append(errs, fmt.Errorf("%s.redirect_uris needs at least one URI", where))
-		}
-		for _, ru := range cl.RedirectURIs {
-			if err := checkRedirectURI(ru); err != nil {
-				errs = append(errs, fmt.Errorf("%s.redirect_uris: %w", where, err))
-			}
-		}
+		errs = append(errs, cl.problems(where)...)
 	}
 	return errors.Join(errs...)
+}
+
+// problems reports everything wrong with one client registration, each
+// naming where (a config key or a store path) and how to fix it.
+func (cl Client) problems(where string) []error {
+	var errs []error
+	if cl.ID == "" {
+		errs = append(errs, fmt.Errorf("%s.id is required", where))
+	}
+	switch cl.AuthMethod {
+	case AuthNone:
+		if cl.Secret != "" {
+			errs = append(errs, fmt.Errorf("%s is public (auth_method none) but has a secret: remove the secret or set auth_method to client_secret_basic", where))
+		}
+	case AuthSecretBase, AuthSecretPost:
+		if cl.Secret == "" {
+			errs = append(errs, fmt.Errorf("%s uses %s and needs a secret", where, cl.AuthMethod))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%s.auth_method %q must be one of none, client_secret_basic, client_secret_post", where, cl.AuthMethod))
+	}
+	for _, g := range cl.GrantTypes {
+		if g != GrantAuthorizationCode && g != GrantRefreshToken {
+			errs = append(errs, fmt.Errorf("%s.grant_types: %q is not supported (authorization_code, refresh_token)", where, g))
+		}
+	}
+	if len(cl.RedirectURIs) == 0 {
+		errs = append(errs, fmt.Errorf("%s.redirect_uris needs at least one URI", where))
+	}
+	for _, ru := range cl.RedirectURIs {
+		if err := checkRedirectURI(ru); err != nil {
+			errs = append(errs, fmt.Errorf("%s.redirect_uris: %w", where, err))
+		}
+	}
+	return errs
 }
 
 // checkRedirectURI applies RFC 6749 §3.1.2 and RFC 9700 §2.6 to a registered

@@ -131,7 +131,7 @@ func (p *provider) checkClientAndRedirect(params singleParams) (client Client, t
 	case id == "":
 		return Client{}, "", "", "client_id is missing; send the client id the provider registered for you."
 	}
-	client, ok := p.clients[id]
+	client, ok := p.client(id)
 	if !ok {
 		return Client{}, "", "", "Unknown client_id " + strconv.Quote(id) + ". Registered clients are listed on the provider's home page."
 	}
@@ -228,7 +228,7 @@ func (p *provider) handleAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Re-validate against the registry as it is now.
-	client, ok := p.clients[req.ClientID]
+	client, ok := p.client(req.ClientID)
 	if !ok || !p.redirectRegistered(client, req.Target) {
 		p.sessions.takePending(req.ID)
 		p.errorPage(w, http.StatusBadRequest, "Invalid authorization request", "The client or its redirect URI is no longer registered.")
@@ -346,9 +346,11 @@ func (p *provider) setSessionCookie(w http.ResponseWriter, id string) {
 }
 
 func (p *provider) handleHome(w http.ResponseWriter, r *http.Request) {
-	clients := make([]Client, 0, len(p.clients))
-	for _, c := range p.cfg.Clients {
-		clients = append(clients, c)
+	clients := append([]Client(nil), p.cfg.Clients...)
+	for _, c := range p.store.Clients() {
+		if _, shadowed := p.clients[c.ID]; !shadowed {
+			clients = append(clients, c)
+		}
 	}
 	p.render(w, http.StatusOK, "home.html", page{Title: "Mock provider", Demo: p.demoUser(), Clients: clients})
 }

@@ -38,7 +38,8 @@ type payRequest struct {
 // handlePay is POST /pay: the user's access token with assets:pay spends
 // from one of the user's assets. Business outcomes are 200 attempts (failed
 // with INSUFFICIENT_ASSET_VALUE or ASSET_REDEMPTION_DENIED); only a request
-// that cannot be read is a 4xx.
+// that cannot be read is a 4xx. A PayOverride on the request's context
+// (WithPayOverride) forces the outcome once every check has passed.
 func (p *provider) handlePay(w http.ResponseWriter, r *http.Request) {
 	info, ok := p.authenticateBearer(w, r, ScopePay)
 	if !ok {
@@ -62,7 +63,18 @@ func (p *provider) handlePay(w http.ResponseWriter, r *http.Request) {
 	if isNull(loc) {
 		loc = nil
 	}
-	out, err := p.store.Pay(PayInput{
+	override, ok := payOverrideFrom(r.Context())
+	if ok {
+		if err := override.Validate(); err != nil {
+			// The sandbox set a bad fault, not the caller: say so plainly.
+			p.log.Error("pay override", "err", err)
+			noStore(w)
+			httpx.WriteJSON(w, http.StatusInternalServerError, errorBody{Error: "server_error",
+				Description: "the sandbox's payResult fault is invalid: " + err.Error()})
+			return
+		}
+	}
+	in := PayInput{
 		UserID: info.UserID,
 		Attempt: Attempt{
 			Currency:             req.Currency,
@@ -77,7 +89,11 @@ func (p *provider) handlePay(w http.ResponseWriter, r *http.Request) {
 		},
 		Amount:       amount,
 		RefundWindow: p.cfg.RefundWindow,
-	}, p.now())
+	}
+	if ok {
+		in.Override = &override
+	}
+	out, err := p.store.Pay(in, p.now())
 	if err != nil {
 		p.writeStoreError(w, err)
 		return

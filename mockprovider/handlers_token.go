@@ -90,7 +90,7 @@ func (p *provider) exchangeCode(client Client, params singleParams) (tokenRespon
 		}
 		return burn(errInvalidGrant("redirect_uri does not match the one in the authorization request"))
 	}
-	if c.RedirectURI == "" && redirectURI != "" && !p.redirectRegistered(p.clients[client.ID], redirectURI) {
+	if c.RedirectURI == "" && redirectURI != "" && !p.redirectRegistered(client, redirectURI) {
 		return burn(errInvalidGrant("redirect_uri is not registered for this client"))
 	}
 	verifier, _ := params.get("code_verifier")
@@ -229,7 +229,7 @@ func (p *provider) authenticateClient(r *http.Request, form url.Values) (Client,
 		if bodyID != "" && bodyID != id {
 			return Client{}, errInvalidRequest("client_id in the body differs from the one in the Authorization header")
 		}
-		c, ok := p.clients[id]
+		c, ok := p.client(id)
 		switch {
 		case !ok:
 			return Client{}, errInvalidClient("unknown client %q", id)
@@ -246,7 +246,7 @@ func (p *provider) authenticateClient(r *http.Request, form url.Values) (Client,
 	if bodyID == "" {
 		return Client{}, errInvalidClient("client_id is required in the form body (or authenticate with HTTP Basic)")
 	}
-	c, ok := p.clients[bodyID]
+	c, ok := p.client(bodyID)
 	switch {
 	case !ok:
 		return Client{}, errInvalidClient("unknown client %q", bodyID)

@@ -88,3 +88,12 @@ func randomToken(prefix string) string {
 }
 
 func (p *provider) now() time.Time { return p.clock.Now() }
+
+// client looks a client up in the config first, then among those the store
+// registered at run time; a config client shadows a store client with its id.
+func (p *provider) client(id string) (Client, bool) {
+	if c, ok := p.clients[id]; ok {
+		return c, true
+	}
+	return p.store.Client(id)
+}

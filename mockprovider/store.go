@@ -127,8 +127,16 @@ type Store interface {
 	// only that token.
 	Revoke(h hash, clientID string, now time.Time) error
 
+	// Grants returns every grant, oldest first, each with its latest
+	// access-token expiry.
 	Grants() []Grant
 	RevokeGrant(id, reason string, now time.Time) error
+
+	// Client returns a client registered at run time (see MemStore.PutClient).
+	// The handler asks it only for ids its Config does not register.
+	Client(id string) (Client, bool)
+	// Clients returns the clients registered at run time, sorted by id.
+	Clients() []Client
 
 	// SetAssetSettings changes an asset's payment knobs.
 	SetAssetSettings(assetID string, s AssetSettings) error
@@ -170,6 +178,7 @@ type MemStore struct {
 	refresh    map[hash]*refreshRecord
 	grants     map[string]*Grant
 	txns       map[string]*txnRecord
+	clients    map[string]Client
 	txnSeq     int
 	grantSeq   int
 	writes     int
@@ -188,6 +197,7 @@ func NewMemStore() *MemStore {
 		refresh:    map[hash]*refreshRecord{},
 		grants:     map[string]*Grant{},
 		txns:       map[string]*txnRecord{},
+		clients:    map[string]Client{},
 		newGrantID: func(seq int) string { return fmt.Sprintf("grant_%06d", seq) },
 	}
 }
@@ -258,7 +268,8 @@ func (s *MemStore) Asset(id string) (Asset, bool) {
 	return a, ok
 }
 
-// PutAsset adds an asset to an existing user.
+// PutAsset adds an asset to an existing user. The asset must pass the
+// checks Restore applies (id, balance, currency, settings).
 func (s *MemStore) PutAsset(a Asset) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -268,8 +279,8 @@ func (s *MemStore) PutAsset(a Asset) error {
 	if _, ok := s.assets[a.ID]; ok {
 		return fmt.Errorf("asset id %q: %w", a.ID, ErrExists)
 	}
-	if a.Balance < 0 {
-		return fmt.Errorf("asset %q: balance %d is negative", a.ID, a.Balance)
+	if err := a.check(); err != nil {
+		return fmt.Errorf("asset %q: %w", a.ID, err)
 	}
 	s.assets[a.ID] = a
 	s.userAssets[a.UserID] = append(s.userAssets[a.UserID], a.ID)
@@ -358,13 +369,23 @@ func (s *MemStore) RedeemCode(h hash, now time.Time, iss Issue) (Grant, error) {
 	if !now.Before(rec.ExpiresAt) {
 		return Grant{}, ErrExpired
 	}
-	s.grantSeq++
-	g := &Grant{ID: s.newGrantID(s.grantSeq), ClientID: rec.ClientID, UserID: rec.UserID, Scope: rec.Scope, CreatedAt: now}
+	g := &Grant{ID: s.nextGrantIDLocked(), ClientID: rec.ClientID, UserID: rec.UserID, Scope: rec.Scope, CreatedAt: now}
 	s.grants[g.ID] = g
 	rec.state = codeRedeemed
 	rec.grantID = g.ID
 	s.issueLocked(g, rec.Scope, 1, iss, now)
 	return *g, nil
+}
+
+// nextGrantIDLocked returns the next unused grant id. It skips ids already
+// taken, which a restored snapshot may hold.
+func (s *MemStore) nextGrantIDLocked() string {
+	for {
+		s.grantSeq++
+		if id := s.newGrantID(s.grantSeq); s.grants[id] == nil {
+			return id
+		}
+	}
 }
 
 func (s *MemStore) issueLocked(g *Grant, refreshScope Scopes, generation int, iss Issue, now time.Time) {
@@ -454,13 +475,21 @@ func (s *MemStore) Revoke(h hash, clientID string, now time.Time) error {
 	return nil
 }
 
-// Grants returns every grant, oldest first.
+// Grants returns every grant, oldest first, with AccessExpiresAt filled in.
 func (s *MemStore) Grants() []Grant {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	latest := make(map[string]time.Time, len(s.grants))
+	for _, at := range s.access {
+		if !at.revoked && at.expiresAt.After(latest[at.grantID]) {
+			latest[at.grantID] = at.expiresAt
+		}
+	}
 	out := make([]Grant, 0, len(s.grants))
 	for _, g := range s.grants {
-		out = append(out, *g)
+		c := *g
+		c.AccessExpiresAt = latest[g.ID]
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -22,9 +22,15 @@ type Transaction struct {
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Polls counts GET /get calls while pending; PollsNeeded is the asset's
-	// PendingPolls when it was paid (0 for a payment that never pended).
+	// PendingPolls when it was paid, or a PayOverride's ResolveAfterPolls
+	// (0 for a payment that never pended).
 	Polls       int `json:"polls,omitempty"`
 	PollsNeeded int `json:"pollsNeeded,omitempty"`
+	// ResolvesTo is what a pending payment turns into on its PollsNeeded-th
+	// poll: "" or successful, or failed with ResolveFailureReason (set by a
+	// PayOverride).
+	ResolvesTo           string `json:"resolvesTo,omitempty"`
+	ResolveFailureReason string `json:"resolveFailureReason,omitempty"`
 	// Held is true while a pending payment's amount is held on the asset.
 	Held bool `json:"held,omitempty"`
 	// Refunded is, for a payment, the sum of its successful refunds.
@@ -67,6 +73,9 @@ type PayInput struct {
 	Amount int64
 	// RefundWindow gives refundBefore = success time + RefundWindow.
 	RefundWindow time.Duration
+	// Override, when set, forces the outcome (the sandbox's payResult
+	// fault); it must be valid (see PayOverride.Validate).
+	Override *PayOverride
 }
 
 // RefundInput is a validated /refund request.
@@ -177,6 +186,14 @@ func (s *MemStore) Pay(in PayInput, now time.Time) ([]byte, error) {
 	r.UserID = in.UserID
 	r.Amount = in.Amount
 
+	if o := in.Override; o != nil && o.Status == StatusFailed {
+		// A forced failure charges nothing, whatever the asset.
+		r.Attempt.Status, r.Attempt.FailureReason = StatusFailed, o.FailureReason
+		s.addTxnLocked(r, now)
+		r.answer = render(r.Attempt)
+		return bytes.Clone(r.answer), nil
+	}
+
 	a, ok := s.assets[in.Attempt.Authorization]
 	switch {
 	case !ok || a.UserID != in.UserID || a.Currency != in.Attempt.Currency:
@@ -189,7 +206,12 @@ func (s *MemStore) Pay(in PayInput, now time.Time) ([]byte, error) {
 		a.Balance -= in.Amount
 		s.assets[a.ID] = a
 		r.AssetID = a.ID
-		if a.PendingPolls > 0 {
+		if o := in.Override; o != nil && o.Status == StatusPending {
+			r.Attempt.Status = StatusPending
+			r.Held = true
+			r.PollsNeeded = o.ResolveAfterPolls
+			r.ResolvesTo, r.ResolveFailureReason = o.Then, o.FailureReason
+		} else if a.PendingPolls > 0 {
 			r.Attempt.Status = StatusPending
 			r.Held = true
 			r.PollsNeeded = a.PendingPolls
@@ -303,7 +325,8 @@ func describeState(a Attempt) string {
 }
 
 // PollTransaction returns the current attempt. With count, a pending payment
-// counts a poll and turns successful on its PollsNeeded-th.
+// counts a poll and resolves on its PollsNeeded-th: successful, or failed
+// with its hold released when a PayOverride said so.
 func (s *MemStore) PollTransaction(transactionID string, count bool, now time.Time) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -314,7 +337,12 @@ func (s *MemStore) PollTransaction(transactionID string, count bool, now time.Ti
 	if count && r.Attempt.Status == StatusPending {
 		r.Polls++
 		r.UpdatedAt = now
-		if r.Polls >= r.PollsNeeded {
+		switch {
+		case r.Polls < r.PollsNeeded:
+		case r.ResolvesTo == StatusFailed:
+			s.releaseLocked(r)
+			r.Attempt.Status, r.Attempt.FailureReason = StatusFailed, r.ResolveFailureReason
+		default:
 			r.succeed(now)
 		}
 	}

@@ -165,17 +165,39 @@ func (s Scopes) String() string {
 // Has reports whether every scope in want is in s.
 func (s Scopes) Has(want Scopes) bool { return s&want == want }
 
+// allScopes is every scope the provider knows.
+const allScopes = ScopeRead | ScopePay
+
+// MarshalText writes the canonical space-separated form, so that a Scopes
+// reads as "assets:read assets:pay" in JSON.
+func (s Scopes) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a space-separated scope list and refuses any scope
+// the provider does not know.
+func (s *Scopes) UnmarshalText(b []byte) error {
+	v, unknown, ok := ParseScopes(string(b))
+	if !ok {
+		return fmt.Errorf("unknown scope %q; the provider knows assets:read and assets:pay", unknown)
+	}
+	*s = v
+	return nil
+}
+
 // Grant is one user's consent to one client: the family that every token
 // issued from one authorization code belongs to.
 type Grant struct {
 	ID        string    `json:"id"`
 	ClientID  string    `json:"clientId"`
 	UserID    string    `json:"userId"`
-	Scope     Scopes    `json:"-"`
+	Scope     Scopes    `json:"scope"`
 	CreatedAt time.Time `json:"createdAt"`
 	// RevokedAt is set once the grant and all its tokens are dead.
 	RevokedAt    time.Time `json:"revokedAt,omitzero"`
 	RevokeReason string    `json:"revokeReason,omitempty"`
+	// AccessExpiresAt is the latest expiry of the grant's access tokens that
+	// were not revoked one by one; zero when there is none. Only the copies
+	// Grants returns fill it in.
+	AccessExpiresAt time.Time `json:"accessExpiresAt,omitzero"`
 }
 
 // Revoked reports whether the grant has been revoked.
