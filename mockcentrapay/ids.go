@@ -12,11 +12,34 @@ import (
 // the same requests give the same ids.
 type ids struct {
 	mu  sync.Mutex
+	src *rand.PCG // the whole generator state: snapshots save and restore it
 	rnd *rand.Rand
 }
 
 func newIDs(seed int64) *ids {
-	return &ids{rnd: rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))}
+	src := rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)
+	return &ids{src: src, rnd: rand.New(src)}
+}
+
+// state returns the generator's state, for a snapshot.
+func (g *ids) state() []byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b, _ := g.src.MarshalBinary() // a PCG always marshals
+	return b
+}
+
+// checkIDState reports whether b is a state that setState accepts.
+func checkIDState(b []byte) error {
+	return new(rand.PCG).UnmarshalBinary(b)
+}
+
+// setState continues the generator from a state returned by state, so that
+// the ids that follow are those the snapshotted store would have made.
+func (g *ids) setState(b []byte) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.src.UnmarshalBinary(b)
 }
 
 const base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

@@ -417,7 +417,16 @@ func assetTypeSuffixLiveness(id string) string {
 // needsExternalMerchantID: the types whose provider needs the merchant's id
 // in its own system.
 func (c *centrapay) needsExternalMerchantID(typeID string) bool {
-	if info, ok := c.store.assetType(typeID); ok && info.ThirdParty {
+	if c.store.needsExternalMerchantID(typeID) {
+		return true
+	}
+	return slices.Contains(c.cfg.ThirdPartyAssetTypes, assetTypeBase(typeID))
+}
+
+// needsExternalMerchantID is the store's part of the rule: the types the
+// catalogue knows as third-party, and the documented and Payap types.
+func (s *MemStore) needsExternalMerchantID(typeID string) bool {
+	if info, ok := s.assetType(typeID); ok && info.ThirdParty {
 		return true
 	}
 	base := assetTypeBase(typeID)
@@ -426,7 +435,7 @@ func (c *centrapay) needsExternalMerchantID(typeID string) bool {
 		strings.HasPrefix(base, "quartz"), strings.Contains(base, "-payap"):
 		return true
 	}
-	return slices.Contains(c.cfg.ThirdPartyAssetTypes, base)
+	return false
 }
 
 func isPaypalLike(base string) bool {

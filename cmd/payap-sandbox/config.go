@@ -43,6 +43,8 @@ var flagKeys = []struct {
 	{"centrapay-base-url", "centrapay.base_url", "mock Centrapay public URL"},
 	{"access-token-ttl", "provider.access_token_ttl", "provider access token lifetime, e.g. 3600s"},
 	{"code-ttl", "provider.code_ttl", "provider authorization code lifetime, at most 10m"},
+	{"state", "state", "state snapshot file: restored at start if it exists, written on shutdown"},
+	{"scenario", "scenario", "scenario file to load and activate at start; reloaded when it changes"},
 }
 
 // newFlagSet declares the flags with the defaults shown in --help.

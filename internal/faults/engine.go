@@ -97,6 +97,9 @@ func (e *Engine) Set(rules []Rule) error {
 	}
 	built := make([]*rule, 0, len(rules))
 	paths := map[string]*pathTemplate{}
+	e.mu.Lock()
+	seed := e.seed
+	e.mu.Unlock()
 	var errs []error
 	for i, r := range rules {
 		v := e.checkHook(r, r.validate(i), i)
@@ -115,7 +118,7 @@ func (e *Engine) Set(rules []Rule) error {
 			id = freshName(taken, i+1)
 			taken[id] = i
 		}
-		built = append(built, e.compile(id, r, paths))
+		built = append(built, compile(seed, id, r, paths))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -155,9 +158,17 @@ func (e *Engine) Add(r Rule) (id string, err error) {
 			paths[x.m.path.raw] = x.m.path
 		}
 	}
-	e.rules = append(slices.Clip(e.rules), e.compile(id, r, paths))
+	e.rules = append(slices.Clip(e.rules), compile(e.seed, id, r, paths))
 	e.publish()
 	return id, nil
+}
+
+// SetSeed changes the seed the rules set or added from now on draw from:
+// a scenario with its own seed faults the same calls on every run.
+func (e *Engine) SetSeed(seed int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seed = seed
 }
 
 // Handle registers a domain action that rules name in Action.Hook. Register
@@ -276,7 +287,7 @@ func (e *Engine) index(id string) int {
 // compile builds a validated rule. Its random source is seeded by the
 // engine's seed and the rule's name, so a rule's draws do not depend on the
 // other rules or on where it stands among them.
-func (e *Engine) compile(id string, r Rule, paths map[string]*pathTemplate) *rule {
+func compile(seed int64, id string, r Rule, paths map[string]*pathTemplate) *rule {
 	m, err := compileMatch(r.Match, paths)
 	if err != nil {
 		panic("faults: a validated rule did not compile: " + err.Error())
@@ -288,7 +299,7 @@ func (e *Engine) compile(id string, r Rule, paths map[string]*pathTemplate) *rul
 		spec:   cloneRule(r),
 		m:      m,
 		active: true,
-		rng:    rand.New(rand.NewPCG(uint64(e.seed), h.Sum64())),
+		rng:    rand.New(rand.NewPCG(uint64(seed), h.Sum64())),
 	}
 }
 

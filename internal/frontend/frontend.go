@@ -203,11 +203,16 @@ type AssetType struct {
 	ProviderURL string `json:"providerUrl"`
 }
 
+// list is the mock Payap's list envelope.
+type list[T any] struct {
+	Items []T `json:"items"`
+}
+
 // AssetTypes lists the asset types a user can connect.
 func (c *Client) AssetTypes(ctx context.Context, s Session) ([]AssetType, error) {
-	var out []AssetType
+	var out list[AssetType]
 	err := c.do(ctx, http.MethodGet, c.urls.Payap+"/api/asset-types", s.header(), nil, &out)
-	return out, err
+	return out.Items, err
 }
 
 // StartConnect creates a connection and returns it with the provider's
@@ -336,9 +341,9 @@ func (c *Client) Connection(ctx context.Context, s Session, id string) (Connecti
 
 // Connections lists the user's connections.
 func (c *Client) Connections(ctx context.Context, s Session) ([]Connection, error) {
-	var out []Connection
+	var out list[Connection]
 	err := c.do(ctx, http.MethodGet, c.urls.Payap+"/api/connections", s.header(), nil, &out)
-	return out, err
+	return out.Items, err
 }
 
 // WalletItem is one wallet entry with its live balance.
@@ -357,9 +362,9 @@ type WalletItem struct {
 // Wallet reads the user's wallet; balances are fetched live from the
 // provider.
 func (c *Client) Wallet(ctx context.Context, s Session) ([]WalletItem, error) {
-	var out []WalletItem
+	var out list[WalletItem]
 	err := c.do(ctx, http.MethodGet, c.urls.Payap+"/api/wallet", s.header(), nil, &out)
-	return out, err
+	return out.Items, err
 }
 
 // Money is an amount in minor units with its currency, as Centrapay writes

@@ -32,6 +32,20 @@ type Config struct {
 	Provider        ProviderConfig  `mapstructure:"provider" yaml:"provider" json:"provider"`
 	Payap           PayapConfig     `mapstructure:"payap" yaml:"payap" json:"payap"`
 	Centrapay       CentrapayConfig `mapstructure:"centrapay" yaml:"centrapay" json:"centrapay"`
+	// State is a snapshot file: restored at start when it exists (it then
+	// is the start state a reset goes back to) and written on shutdown.
+	State string `mapstructure:"state" yaml:"state" json:"state"`
+	// Scenario is a scenario file loaded and activated at start, and
+	// reloaded whenever it changes.
+	Scenario string        `mapstructure:"scenario" yaml:"scenario" json:"scenario"`
+	Control  ControlConfig `mapstructure:"control" yaml:"control" json:"control"`
+}
+
+// ControlConfig is the control API every service serves under /__sandbox/.
+type ControlConfig struct {
+	// AllowRemote answers requests from addresses other than loopback; by
+	// default they get 403.
+	AllowRemote bool `mapstructure:"allow_remote" yaml:"allow_remote" json:"allowRemote"`
 }
 
 // LogConfig chooses how logs look.

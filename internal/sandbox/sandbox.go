@@ -71,6 +71,20 @@ type Sandbox struct {
 	// call its DeliverDue.
 	CentrapayWebhooks *mockcentrapay.Webhooks
 
+	// stateMu serialises what replaces store state as a whole: snapshots,
+	// restores, resets and scenario activation.
+	stateMu sync.Mutex
+	seed    int64 // the seed the stores were made with
+	// base is the start state Reset goes back to: the seeded stores at
+	// Start, or the --state snapshot. baseFixed: its clock is a chosen
+	// time (config clock.start or --state), not just when Start ran.
+	base      *State
+	baseFixed bool
+
+	scMu      sync.Mutex // guards loaded and merchants
+	loaded    []*loaded
+	merchants map[string]merchantRef
+
 	mu       sync.Mutex
 	started  bool
 	services []*service
@@ -100,14 +114,6 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 		t, _ := time.Parse(time.RFC3339, cfg.Clock.Start) // checked by Validate
 		clk.Set(t)
 	}
-	store := mockprovider.NewMemStore()
-	if err := mockprovider.Seed(store, cfg.Seed); err != nil {
-		return nil, fmt.Errorf("seed the provider: %w", err)
-	}
-	payapStore := mockpayap.NewMemStore()
-	if err := mockpayap.Seed(payapStore, cfg.Seed); err != nil {
-		return nil, fmt.Errorf("seed the mock Payap: %w", err)
-	}
 	keys, err := payapjwt.NewKeyring(payapjwt.KeyringConfig{}, clk)
 	if err != nil {
 		return nil, fmt.Errorf("make Payap's signing key: %w", err)
@@ -120,26 +126,58 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 	if !slices.Contains(cfg.Centrapay.ThirdPartyAssetTypes, cfg.Payap.Provider.Name) {
 		cfg.Centrapay.ThirdPartyAssetTypes = append(slices.Clone(cfg.Centrapay.ThirdPartyAssetTypes), cfg.Payap.Provider.Name)
 	}
-	centrapayStore := mockcentrapay.NewMemStore(cfg.Seed)
-	if err := mockcentrapay.Seed(centrapayStore, cfg.Centrapay.Config); err != nil {
-		return nil, fmt.Errorf("seed the mock Centrapay: %w", err)
+	stores, err := seedStores(cfg, cfg.Seed)
+	if err != nil {
+		return nil, err
 	}
-	return &Sandbox{
+	jnl := journal.New(cfg.Journal)
+	engine := faults.New(cfg.Seed, clk)
+	webhookClient := &http.Client{Timeout: 10 * time.Second, Transport: engine.Transport(webhookService, nil)}
+	sb := &Sandbox{
 		cfg:            cfg,
 		log:            log,
 		Clock:          clk,
-		Journal:        journal.New(cfg.Journal),
-		Faults:         faults.New(cfg.Seed, clk),
-		ProviderStore:  store,
-		PayapStore:     payapStore,
+		Journal:        jnl,
+		Faults:         engine,
+		ProviderStore:  stores.provider,
+		PayapStore:     stores.payap,
 		Keys:           keys,
 		Signer:         payapjwt.NewSigner(keys, clk),
-		CentrapayStore: centrapayStore,
+		CentrapayStore: stores.centrapay,
 		CentrapayKeys:  centrapayKeys,
-		CentrapayWebhooks: mockcentrapay.NewWebhooks(centrapayStore, clk, payapjwt.NewSigner(centrapayKeys, clk), nil,
+		CentrapayWebhooks: mockcentrapay.NewWebhooks(stores.centrapay, clk, payapjwt.NewSigner(centrapayKeys, clk), webhookClient,
 			cfg.Centrapay.WebhookRetries, log.With("service", ServiceCentrapay, "component", "webhooks")),
-		stopped: make(chan struct{}),
-	}, nil
+		stopped:   make(chan struct{}),
+		seed:      cfg.Seed,
+		baseFixed: cfg.Clock.Start != "",
+	}
+	sb.registerHooks()
+	return sb, nil
+}
+
+// stores are the three mocks' stores.
+type stores struct {
+	provider  *mockprovider.MemStore
+	payap     *mockpayap.MemStore
+	centrapay *mockcentrapay.MemStore
+}
+
+// seedStores makes the three stores seeded with seed. cfg must have been
+// through New's adjustments.
+func seedStores(cfg Config, seed int64) (stores, error) {
+	provider := mockprovider.NewMemStore()
+	if err := mockprovider.Seed(provider, seed); err != nil {
+		return stores{}, fmt.Errorf("seed the provider: %w", err)
+	}
+	payap := mockpayap.NewMemStore()
+	if err := mockpayap.Seed(payap, seed); err != nil {
+		return stores{}, fmt.Errorf("seed the mock Payap: %w", err)
+	}
+	centrapay := mockcentrapay.NewMemStore(seed)
+	if err := mockcentrapay.Seed(centrapay, cfg.Centrapay.Config); err != nil {
+		return stores{}, fmt.Errorf("seed the mock Centrapay: %w", err)
+	}
+	return stores{provider, payap, centrapay}, nil
 }
 
 // Config returns the configuration the sandbox runs with; after Start the
@@ -152,8 +190,19 @@ func (s *Sandbox) Config() Config {
 
 // Start binds every service's listener, builds the handlers with the base
 // URLs that binding settled, and starts serving. Ports that cannot be bound
-// are reported together with the key that moves them.
+// are reported together with the key that moves them. The state at Start is
+// the start state Reset goes back to.
 func (s *Sandbox) Start() error {
+	if err := s.start(); err != nil {
+		return err
+	}
+	s.stateMu.Lock()
+	s.base = s.snapshotLocked()
+	s.stateMu.Unlock()
+	return nil
+}
+
+func (s *Sandbox) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
