@@ -12,10 +12,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/payap/payap-sandbox/internal/sandbox"
+	"github.com/payap/payap-sandbox/scenarios"
 )
 
 func main() {
@@ -52,8 +54,11 @@ type Main struct {
 	Getenv func(string) string
 
 	command string
-	// files are validate's scenario files.
+	// files are validate's and run's scenario files.
 	files []string
+	// junit and verbose are run's flags.
+	junit   string
+	verbose bool
 	// Sandbox is set once Run has started the services.
 	Sandbox *sandbox.Sandbox
 	ready   chan struct{}
@@ -75,11 +80,14 @@ const usage = `Payap Sandbox: the Payap third-party ecosystem, in memory, on you
 Usage:
   payap-sandbox [serve] [flags]
   payap-sandbox validate FILE...
+  payap-sandbox run [--junit FILE] [-v] FILE...
 
 Commands:
   serve      run the services headless, logging to stdout (the default)
   validate   check scenario files and list every problem; exit 0 when all
              are valid, 1 when any is not
+  run        replay scenario files, each in a fresh sandbox, and report
+             every step; exit 0 when all pass, 1 when any expectation missed
   help       show this help
 
 Every setting can also come from the environment (PAYAP_SANDBOX_PROVIDER_PORT=0,
@@ -104,6 +112,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 			m.command, args = args[0], args[1:]
 		case "validate":
 			return m.parseValidate(args[1:])
+		case "run":
+			return m.parseRun(args[1:])
 		case "help":
 			fs.Usage()
 			return pflag.ErrHelp
@@ -136,17 +146,45 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 // SIGTERM in main), then shuts down gracefully. For validate it checks
 // the files instead.
 func (m *Main) Run(ctx context.Context) error {
-	if m.command == "validate" {
+	switch m.command {
+	case "validate":
 		return m.validate()
+	case "run":
+		return m.run(ctx)
 	}
 	log := m.logger(m.Stdout)
 	sb, err := sandbox.New(m.Config, log)
 	if err != nil {
 		return err
 	}
+	// A scenario file is checked before anything starts.
+	var sc *scenarios.Scenario
+	if m.Config.Scenario != "" {
+		if sc, err = scenarios.Load(m.Config.Scenario); err != nil {
+			return fmt.Errorf("scenario %s:\n%w", m.Config.Scenario, err)
+		}
+	}
 	if err := sb.Start(); err != nil {
 		return err
 	}
+	if err := m.prepare(sb, sc, log); err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		_ = sb.Shutdown(sctx)
+		return err
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if sc == nil {
+			return
+		}
+		if err := sb.WatchScenarioFile(watchCtx, m.Config.Scenario, 150*time.Millisecond); err != nil {
+			log.Warn("scenario file is not watched; changes will not be reloaded", "err", err)
+		}
+	}()
 	m.Sandbox = sb
 	sb.WriteBanner(m.Stdout)
 	close(m.ready)
@@ -154,13 +192,45 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-sb.Done():
 	}
+	stopWatch()
+	<-watched
 	log.Info("shutting down", "timeout", m.Config.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
-	if err := sb.Shutdown(sctx); err != nil {
+	err = sb.Shutdown(sctx)
+	if m.Config.State != "" {
+		if serr := sb.SaveStateFile(m.Config.State); serr != nil {
+			err = errors.Join(err, fmt.Errorf("write the state to %s: %w", m.Config.State, serr))
+		} else {
+			log.Info("state saved", "file", m.Config.State)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// prepare restores --state and activates --scenario on a started sandbox.
+func (m *Main) prepare(sb *sandbox.Sandbox, sc *scenarios.Scenario, log *slog.Logger) error {
+	if m.Config.State != "" {
+		restored, err := sb.UseStateFile(m.Config.State)
+		switch {
+		case err != nil:
+			return fmt.Errorf("restore the state: %w", err)
+		case restored:
+			log.Info("state restored", "file", m.Config.State, "clock", sb.Clock.Now().Format(time.RFC3339))
+		default:
+			log.Info("no state file yet; it is written on shutdown", "file", m.Config.State)
+		}
+	}
+	if sc != nil {
+		if _, err := sb.AddScenario(sc, true); err != nil {
+			return fmt.Errorf("scenario %s: %w", m.Config.Scenario, err)
+		}
+		log.Info("scenario active", "scenario", sc.Name, "file", m.Config.Scenario)
+	}
 	return nil
 }
 

@@ -280,6 +280,10 @@ func (s *Sandbox) start() error {
 		Logger:   s.log.With("service", ServiceCentrapay),
 	}))
 	s.services = []*service{provider, payap, centrapay}
+	ctl := s.controlHandler()
+	for _, svc := range s.services {
+		svc.srv.Handler = mount(ctl, svc.srv.Handler)
+	}
 
 	s.group = &errgroup.Group{}
 	var stopOnce sync.Once
