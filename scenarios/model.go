@@ -128,7 +128,32 @@ type CentrapayFixtures struct {
 	Merchants []Merchant `yaml:"merchants"`
 	Wallets   []Wallet   `yaml:"wallets"`
 	APIKeys   []APIKey   `yaml:"apiKeys"`
+	// Webhooks are webhook subscriptions, at most one per account.
+	Webhooks []WebhookSubscription `yaml:"webhooks"`
 }
+
+// WebhookSubscription subscribes a merchant's or a wallet's account to the
+// mock Centrapay's webhooks.
+type WebhookSubscription struct {
+	// Merchant whose account subscribes; empty (and no Wallet) means
+	// "default", the seeded Sandbox Merchant. Fixture merchants share its
+	// account.
+	Merchant string `yaml:"merchant"`
+	// Wallet whose account subscribes, instead of a merchant ("payap" is
+	// the seeded Payap wallet).
+	Wallet string `yaml:"wallet"`
+	// URL receives the deliveries; empty means the sandbox's own sink,
+	// /__sandbox/webhook-sink/NAME on the mock Centrapay, NAME being the
+	// merchant's or wallet's id. Deliveries are journalled as the mock
+	// Centrapay's outbound exchanges either way.
+	URL string `yaml:"url"`
+	// EventTypes are payment-request:paid, payment-request:refund-initiated
+	// and payment-request:refund-completed; empty means all three.
+	EventTypes []string `yaml:"eventTypes"`
+}
+
+// WebhookEventTypes are the event types a subscription can name.
+var WebhookEventTypes = []string{"payment-request:paid", "payment-request:refund-initiated", "payment-request:refund-completed"}
 
 // Merchant is a merchant with one merchant config, owned by the seeded
 // Sandbox Merchant account.

@@ -581,7 +581,7 @@ func (r *runner) expect(ctx context.Context, e *ExpectStep) res {
 	if j := e.Journal; j != nil {
 		desc := journalDesc(j)
 		what = append(what, "the journal")
-		n, err := r.countJournal(j)
+		n, err := r.awaitJournal(ctx, j)
 		if err != nil {
 			out.Err = err.Error()
 			return out
@@ -618,6 +618,31 @@ func journalDesc(j *JournalExpect) string {
 		parts = append(parts, "[fault "+j.Fault+"]")
 	}
 	return strings.Join(parts, " ")
+}
+
+// journalWait is how long a journal expectation waits for exchanges that
+// have not happened yet: webhook deliveries run in the background.
+const journalWait = 5 * time.Second
+
+// awaitJournal counts the matching exchanges, waiting up to journalWait
+// while there are fewer than expected (counts only grow).
+func (r *runner) awaitJournal(ctx context.Context, j *JournalExpect) (int, error) {
+	want := 1
+	if j.Count != nil {
+		want = *j.Count
+	}
+	deadline := time.Now().Add(journalWait)
+	for {
+		n, err := r.countJournal(j)
+		if err != nil || n >= want || time.Now().After(deadline) {
+			return n, err
+		}
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // countJournal counts the exchanges since the run began that match.

@@ -296,6 +296,31 @@ func (v *validator) fixtures() {
 			v.ref(p+".wallet", "wallet", k.Wallet, v.wallets)
 		}
 	}
+	subscribed := map[string]string{} // account → the path that subscribed it
+	for i, h := range fx.Centrapay.Webhooks {
+		p := fmt.Sprintf("fixtures.centrapay.webhooks[%d]", i)
+		account := "merchants"
+		switch {
+		case h.Merchant != "" && h.Wallet != "":
+			v.errorf(p, "a subscription belongs to a merchant's or a wallet's account, not both")
+		case h.Wallet != "":
+			v.ref(p+".wallet", "wallet", h.Wallet, v.wallets)
+			account = "wallet " + h.Wallet
+		case h.Merchant != "":
+			v.ref(p+".merchant", "merchant", h.Merchant, v.merchants)
+		}
+		if first, dup := subscribed[account]; dup {
+			v.errorf(p, "%s already subscribes the same account (merchants share the Sandbox Merchant's account); an account has one subscription: list every event type there", first)
+		} else {
+			subscribed[account] = p
+		}
+		if h.URL != "" {
+			if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.errorf(p+".url", "%q is not an absolute http(s) URL; leave it empty for the sandbox's own sink", h.URL)
+			}
+		}
+		v.enumList(p+".eventTypes", "event type", h.EventTypes, WebhookEventTypes)
+	}
 }
 
 // centrapayObjects checks n merchant or wallet fixtures (kind names which):
@@ -874,6 +899,15 @@ func fillDefaults(s *Scenario) {
 		k := &s.Fixtures.Centrapay.APIKeys[i]
 		if k.Merchant == "" && k.Wallet == "" {
 			k.Merchant = DefaultMerchant
+		}
+	}
+	for i := range s.Fixtures.Centrapay.Webhooks {
+		h := &s.Fixtures.Centrapay.Webhooks[i]
+		if h.Merchant == "" && h.Wallet == "" {
+			h.Merchant = DefaultMerchant
+		}
+		if len(h.EventTypes) == 0 {
+			h.EventTypes = slices.Clone(WebhookEventTypes)
 		}
 	}
 	for _, st := range s.Steps {

@@ -53,6 +53,8 @@ func (c *control) routes() *mux.Router {
 	on("/__sandbox/provider/users/{username}/revoke-grants", post(c.handleRevokeGrants))
 	on("/__sandbox/provider/users/{username}/expire-tokens", post(c.handleExpireTokens))
 
+	on("/__sandbox/webhook-sink/{name}", post(c.handleWebhookSink))
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, "route_not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /__sandbox/openapi.json"))
 	})

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/payap/payap-sandbox/internal/journal"
 )
 
 // ErrDropped is what a client sees, wrapped, when an outbound request's rule
@@ -55,6 +57,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if fired == nil {
 		return t.base.RoundTrip(req)
 	}
+	journal.MarkFault(req.Context(), fired.id)
 	if delay > 0 {
 		if err := e.sleep(req.Context(), delay); err != nil {
 			return nil, err

@@ -42,6 +42,11 @@ type Entry struct {
 	BodyTruncated bool `json:"bodyTruncated,omitempty"`
 	// Fault names the injected fault that answered or altered this exchange.
 	Fault string `json:"fault,omitempty"`
+	// Outbound marks a request the service sent (a webhook delivery)
+	// rather than one it answered; Path and Query are the URL called.
+	Outbound bool `json:"outbound,omitempty"`
+	// Error is why an outbound request got no answer (Status 0).
+	Error string `json:"error,omitempty"`
 }
 
 // Journal is a fixed-capacity ring of Entries, safe for concurrent use.

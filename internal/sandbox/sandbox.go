@@ -132,7 +132,10 @@ func New(cfg Config, log *slog.Logger) (*Sandbox, error) {
 	}
 	jnl := journal.New(cfg.Journal)
 	engine := faults.New(cfg.Seed, clk)
-	webhookClient := &http.Client{Timeout: 10 * time.Second, Transport: engine.Transport(webhookService, nil)}
+	// Webhook deliveries are journalled as the mock Centrapay's outbound
+	// exchanges, with any fault a scenario injects into them.
+	webhookClient := &http.Client{Timeout: 10 * time.Second,
+		Transport: jnl.Transport(ServiceCentrapay, clk.Now, engine.Transport(webhookService, nil))}
 	sb := &Sandbox{
 		cfg:            cfg,
 		log:            log,

@@ -425,6 +425,23 @@ func (s *Sandbox) applyFixtures(sc *scenarios.Scenario) (map[string]merchantRef,
 			return nil, fmt.Errorf("fixture API key for %s: %w", firstNonEmpty(k.Wallet, k.Merchant, "default"), err)
 		}
 	}
+	centrapay, _ := s.Service(ServiceCentrapay)
+	for _, h := range f.Centrapay.Webhooks {
+		account, name := mockcentrapay.SandboxMerchantAccountID, h.Merchant
+		switch {
+		case h.Wallet == mockcentrapay.PayapWalletID:
+			account, name = mockcentrapay.PayapAccountID, h.Wallet
+		case h.Wallet != "":
+			account, name = accounts["wallet:"+h.Wallet], h.Wallet
+		}
+		url := h.URL
+		if url == "" {
+			url = centrapay.BaseURL + "/__sandbox/webhook-sink/" + name
+		}
+		if err := s.CentrapayStore.SetWebhookSubscription(account, url, h.EventTypes, now); err != nil {
+			return nil, fmt.Errorf("fixture webhook subscription for %s: %w", name, err)
+		}
+	}
 	return merchants, nil
 }
 
