@@ -10,14 +10,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/spf13/pflag"
 
 	"github.com/payap/payap-sandbox/internal/sandbox"
 	"github.com/payap/payap-sandbox/scenarios"
+	"github.com/payap/payap-sandbox/tui"
 )
 
 func main() {
@@ -62,16 +66,53 @@ type Main struct {
 	// Sandbox is set once Run has started the services.
 	Sandbox *sandbox.Sandbox
 	ready   chan struct{}
+	// isTerminal reports whether w is a terminal: the TUI then runs on
+	// Stdout instead of headless logs.
+	isTerminal func(w io.Writer) bool
+	logPath    string
+}
+
+// isTerminal reports whether w is a file that is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// openLogFile opens the TUI's log file for appending: path, or
+// payap-sandbox.log in $XDG_STATE_HOME/payap-sandbox (else the temporary
+// directory).
+func openLogFile(path string) (*os.File, string, error) {
+	if path == "" {
+		dir := os.Getenv("XDG_STATE_HOME")
+		if dir == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				dir = filepath.Join(home, ".local", "state")
+			} else {
+				dir = os.TempDir()
+			}
+		}
+		dir = filepath.Join(dir, "payap-sandbox")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", fmt.Errorf("make the log directory (set log.file to choose another): %w", err)
+		}
+		path = filepath.Join(dir, "payap-sandbox.log")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, "", fmt.Errorf("open the log file (set log.file or PAYAP_SANDBOX_LOG_FILE to choose another): %w", err)
+	}
+	return f, path, nil
 }
 
 // NewMain returns a Main that talks to the process's stdout and environment.
 func NewMain() *Main {
 	return &Main{
-		Config: sandbox.DefaultConfig(),
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		Getenv: os.Getenv,
-		ready:  make(chan struct{}),
+		Config:     sandbox.DefaultConfig(),
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Getenv:     os.Getenv,
+		ready:      make(chan struct{}),
+		isTerminal: isTerminal,
 	}
 }
 
@@ -83,7 +124,8 @@ Usage:
   payap-sandbox run [--junit FILE] [-v] FILE...
 
 Commands:
-  serve      run the services headless, logging to stdout (the default)
+  serve      run the services (the default): the terminal UI on a terminal,
+             headless logs on stdout otherwise or with --headless
   validate   check scenario files and list every problem; exit 0 when all
              are valid, 1 when any is not
   run        replay scenario files, each in a fresh sandbox, and report
@@ -152,7 +194,17 @@ func (m *Main) Run(ctx context.Context) error {
 	case "run":
 		return m.run(ctx)
 	}
-	log := m.logger(m.Stdout)
+	useTUI := !m.Config.Headless && m.isTerminal(m.Stdout)
+	logOut := m.Stdout
+	if useTUI {
+		f, path, err := openLogFile(m.Config.Log.File)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		logOut, m.logPath = f, path
+	}
+	log := m.logger(logOut)
 	sb, err := sandbox.New(m.Config, log)
 	if err != nil {
 		return err
@@ -186,11 +238,29 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	m.Sandbox = sb
-	sb.WriteBanner(m.Stdout)
 	close(m.ready)
-	select {
-	case <-ctx.Done():
-	case <-sb.Done():
+	if useTUI {
+		// The TUI owns the terminal until the user quits or a signal
+		// cancels ctx; the services stop when it ends or when one fails.
+		tctx, stopTUI := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-sb.Done():
+				stopTUI()
+			case <-tctx.Done():
+			}
+		}()
+		err := tui.Run(tctx, tui.Deps{Sandbox: sb, Frontend: sb.Frontend(), LogPath: m.logPath}, tui.Options{AltScreen: true, Output: m.Stdout})
+		stopTUI()
+		if err != nil {
+			log.Error("terminal UI", "err", err)
+		}
+	} else {
+		sb.WriteBanner(m.Stdout)
+		select {
+		case <-ctx.Done():
+		case <-sb.Done():
+		}
 	}
 	stopWatch()
 	<-watched

@@ -52,6 +52,10 @@ type ControlConfig struct {
 type LogConfig struct {
 	Level  string `mapstructure:"level" yaml:"level" json:"level"`    // debug, info, warn, error
 	Format string `mapstructure:"format" yaml:"format" json:"format"` // text or json
+	// File receives the logs while the terminal UI owns the terminal;
+	// empty means payap-sandbox.log in the user's state directory
+	// ($XDG_STATE_HOME/payap-sandbox, else the temporary directory).
+	File string `mapstructure:"file" yaml:"file" json:"file"`
 }
 
 // ClockConfig sets where the sandbox clock starts.
