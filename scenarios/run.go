@@ -221,8 +221,18 @@ func (r *runner) connect(ctx context.Context, c *ConnectStep) res {
 		out.Err = fmt.Sprintf("no provider user %q", c.User)
 		return out
 	}
+	// A front end reconnects a connection that needs it rather than making
+	// a second one beside it.
+	conn, reconnect, err := r.startConnect(ctx, sess)
+	if err != nil {
+		out.Err = err.Error()
+		return out
+	}
 	out.Sent = "POST payap /api/connections, then the provider's login and consent pages, then payap /callback"
-	got, err := r.c.Connect(ctx, sess, "", frontend.Consent{Username: c.User, Password: pw, Grant: c.Grant, Deny: c.Deny})
+	if reconnect {
+		out.Sent = "POST payap /api/connections/" + conn.ID + "/reconnect, then the provider's login and consent pages, then payap /callback"
+	}
+	got, err := r.c.CompleteConnect(ctx, sess, conn, frontend.Consent{Username: c.User, Password: pw, Grant: c.Grant, Deny: c.Deny})
 	if err != nil {
 		out.Err = err.Error()
 		return out
@@ -244,6 +254,23 @@ func (r *runner) connect(ctx context.Context, c *ConnectStep) res {
 		out.Misses = append(out.Misses, fmt.Sprintf("canPay is %t, expected %t (granted scope %q)", got.Connection.CanPay, *want.CanPay, got.Connection.Scope))
 	}
 	return out
+}
+
+// startConnect reconnects the user's connection that needs it, if there is
+// one, or starts a new one.
+func (r *runner) startConnect(ctx context.Context, sess frontend.Session) (frontend.Connection, bool, error) {
+	conns, err := r.c.Connections(ctx, sess)
+	if err != nil {
+		return frontend.Connection{}, false, err
+	}
+	for _, cn := range conns {
+		if cn.Status == "reconnect_required" {
+			cn, err := r.c.Reconnect(ctx, sess, cn.ID)
+			return cn, true, err
+		}
+	}
+	cn, err := r.c.StartConnect(ctx, sess, "")
+	return cn, false, err
 }
 
 func because(code, desc string) string {

@@ -42,6 +42,9 @@ var (
 	currencyPattern  = regexp.MustCompile(`^[A-Z]{3}$`)
 	assetTypePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 	reasonPattern    = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	// codePattern is an expected failure reason or error code: the mock
+	// Payap's error codes are lower case.
+	codePattern      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 	oauthCodePattern = regexp.MustCompile(`^[a-z][a-z_]*$`)
 	headerPattern    = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 	paramPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -822,8 +825,8 @@ func (v *validator) outcome(p string, o *Outcome, statuses []string) {
 	if v.present(p+".status") && !slices.Contains(statuses, o.Status) {
 		v.errorf(p+".status", "%q is not a status here %s", o.Status, choices(o.Status, statuses))
 	}
-	if v.present(p+".failureReason") && !reasonPattern.MatchString(o.FailureReason) {
-		v.errorf(p+".failureReason", "%q is not a failure reason: use upper case and underscores, such as INSUFFICIENT_ASSET_VALUE", o.FailureReason)
+	if v.present(p+".failureReason") && !codePattern.MatchString(o.FailureReason) {
+		v.errorf(p+".failureReason", "%q is not a failure reason or error code: use letters, digits and underscores, such as INSUFFICIENT_ASSET_VALUE or insufficient_scope", o.FailureReason)
 	}
 	v.httpStatus(p+".httpStatus", o.HTTPStatus)
 }

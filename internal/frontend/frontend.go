@@ -30,9 +30,9 @@ type URLs struct {
 
 // Client calls the sandbox's services. It is safe for concurrent use.
 type Client struct {
-	urls    URLs
-	http    *http.Client
-	browser *browser.Browser
+	urls      URLs
+	http      *http.Client
+	transport http.RoundTripper
 }
 
 // New returns a client of the services at urls. hc may be nil: a client with
@@ -43,7 +43,7 @@ func New(urls URLs, hc *http.Client) *Client {
 	}
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{urls: urls, http: &noRedirect, browser: browser.New(hc.Transport)}
+	return &Client{urls: urls, http: &noRedirect, transport: hc.Transport}
 }
 
 // URLs returns the base URLs the client calls.
@@ -269,9 +269,10 @@ func (c *Client) Connect(ctx context.Context, s Session, assetType string, d Con
 }
 
 // CompleteConnect is Connect after StartConnect: the browser's part and the
-// callback.
+// callback. Each call is a fresh browser, signed in to nothing, so the
+// provider asks d's user to sign in.
 func (c *Client) CompleteConnect(ctx context.Context, s Session, conn Connection, d Consent) (ConnectResult, error) {
-	loc, err := c.browser.Authorize(ctx, conn.AuthURL, browser.Decision{
+	loc, err := browser.New(c.transport).Authorize(ctx, conn.AuthURL, browser.Decision{
 		Username: d.Username, Password: d.Password, Grant: d.Grant, Deny: d.Deny,
 	})
 	if err != nil {
@@ -330,6 +331,15 @@ func (c *Client) callback(ctx context.Context, loc *url.URL) (outcome, code, des
 	}
 	_ = json.Unmarshal(data, &cb)
 	return cb.Outcome, "", "", nil
+}
+
+// Reconnect puts a connection that needs it (reconnect_required) back
+// through consent: the answer carries a fresh authorization URL for
+// CompleteConnect.
+func (c *Client) Reconnect(ctx context.Context, s Session, id string) (Connection, error) {
+	var out Connection
+	err := c.do(ctx, http.MethodPost, c.urls.Payap+"/api/connections/"+url.PathEscape(id)+"/reconnect", s.header(), nil, &out)
+	return out, err
 }
 
 // Connection reads one connection.
