@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -118,11 +117,9 @@ func (s *Sandbox) WatchScenarioFile(ctx context.Context, path string, debounce t
 			}
 			s.log.Warn("scenario file watcher", "file", path, "err", err)
 		case <-timer.C:
+			// A failed reload is logged and recorded by markReloadError.
 			if err := s.ReloadScenarioFile(path); err == nil {
 				s.log.Info("scenario file reloaded", "file", path)
-			} else if !errors.Is(err, context.Canceled) {
-				// Logged by markReloadError.
-				_ = err
 			}
 		}
 	}

@@ -140,7 +140,11 @@ func (s *Sandbox) AddScenario(sc *scenarios.Scenario, activate bool) (ScenarioIn
 		return ScenarioInfo{}, err
 	}
 	// Check the rules as the engine will (hooks, names), without installing.
-	if err := faults.New(0, nil).Set(stripHooks(rules)); err != nil {
+	scratch := faults.New(0, nil)
+	for _, name := range s.Faults.Hooks() {
+		scratch.Handle(name, func(http.ResponseWriter, *http.Request, http.Handler, map[string]string) {})
+	}
+	if err := scratch.Set(rules); err != nil {
 		return ScenarioInfo{}, fmt.Errorf("%s: %w", sc.File, err)
 	}
 	info := ScenarioInfo{
@@ -165,19 +169,6 @@ func (s *Sandbox) AddScenario(sc *scenarios.Scenario, activate bool) (ScenarioIn
 		}
 	}
 	return s.scenarioInfo(sc.Name), nil
-}
-
-// stripHooks replaces hook actions with a plain delay so that a scratch
-// engine without the hooks can check the rest of the rules.
-func stripHooks(rules []faults.Rule) []faults.Rule {
-	out := slices.Clone(rules)
-	for i := range out {
-		if out[i].Do.Hook != "" {
-			out[i].Do.Hook, out[i].Do.Params = "", nil
-			out[i].Do.Delay = time.Nanosecond
-		}
-	}
-	return out
 }
 
 func (s *Sandbox) scenarioInfo(name string) ScenarioInfo {
