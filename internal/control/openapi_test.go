@@ -45,25 +45,9 @@ func TestH5OpenAPIDocumentIsWellFormed(t *testing.T) {
 		}
 	}
 
-	var walk func(v any, at string)
-	walk = func(v any, at string) {
-		switch v := v.(type) {
-		case oa.Obj:
-			if ref, ok := v["$ref"].(string); ok {
-				if _, ok := oa.Pointer(doc, ref); !ok {
-					t.Errorf("%s: $ref %s does not resolve", at, ref)
-				}
-			}
-			for k, e := range v {
-				walk(e, at+"/"+k)
-			}
-		case []any:
-			for i, e := range v {
-				walk(e, fmt.Sprintf("%s/%d", at, i))
-			}
-		}
+	for _, p := range oa.BrokenRefs(doc) {
+		t.Error(p)
 	}
-	walk(doc, "#")
 
 	ids := map[string]string{}
 	for _, o := range oa.Ops(doc) {
@@ -130,42 +114,10 @@ func TestH5OpenAPIDocumentIsWellFormed(t *testing.T) {
 
 func TestH5OpenAPIExamplesMatchSchemas(t *testing.T) {
 	doc := h5Doc(t)
-	var n int
-	check := func(schema, v any, at string) {
-		n++
-		for _, e := range oa.Validate(doc, schema, v, at) {
-			t.Error(e)
-		}
+	problems, n := oa.CheckExamples(doc)
+	for _, p := range problems {
+		t.Error(p)
 	}
-	var walk func(v any, at string)
-	walk = func(v any, at string) {
-		switch v := v.(type) {
-		case oa.Obj:
-			if schema, ok := v["schema"]; ok { // a media type, parameter or header
-				if ex, ok := v["example"]; ok {
-					check(schema, ex, at+"/example")
-				}
-				for k, ex := range oa.Map(v["examples"]) {
-					if val, ok := oa.Map(ex)["value"]; ok {
-						check(schema, val, at+"/examples/"+k)
-					}
-				}
-			} else if ex, ok := v["example"]; ok && (v["type"] != nil || v["$ref"] != nil) { // a schema
-				check(v, ex, at+"/example")
-			}
-			for k, e := range v {
-				if k == "example" || k == "examples" || k == "enum" || k == "default" {
-					continue
-				}
-				walk(e, at+"/"+k)
-			}
-		case []any:
-			for i, e := range v {
-				walk(e, fmt.Sprintf("%s/%d", at, i))
-			}
-		}
-	}
-	walk(doc, "#")
 	if n < 40 {
 		t.Errorf("checked only %d examples; the walk is broken or the document lost its examples", n)
 	}

@@ -214,3 +214,26 @@ func TestAccessors(t *testing.T) {
 		t.Errorf("Diff of equal sets = %q", d)
 	}
 }
+
+func TestBrokenRefsAndCheckExamples(t *testing.T) {
+	doc := Load(t, []byte(`{
+  "paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Thing"},
+    "examples": {"good": {"value": {"id": "ab"}}, "bad": {"value": {"id": 7}}}
+  }}}}}}},
+  "components": {"schemas": {
+    "Thing": {"type": "object", "properties": {"id": {"type": "string"}}, "example": {"id": "cd"}},
+    "Lost": {"$ref": "#/components/schemas/Nowhere"}
+  }}
+}`))
+	if got := BrokenRefs(doc); len(got) != 1 || !strings.Contains(got[0], "#/components/schemas/Lost: $ref #/components/schemas/Nowhere does not resolve") {
+		t.Errorf("BrokenRefs = %q, want the one $ref to Nowhere", got)
+	}
+	problems, checked := CheckExamples(doc)
+	if checked != 3 {
+		t.Errorf("checked %d examples, want 3 (two media type examples and the schema's own)", checked)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "examples/bad") {
+		t.Errorf("problems = %q, want one about examples/bad", problems)
+	}
+}
