@@ -104,7 +104,7 @@ func BenchmarkH4aUpdateUnderLoad(b *testing.B) {
 	p, _ := sb.Service(sandbox.ServiceProvider)
 	m := h4aModel(b, sb)
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
-	m.Update(h4aKey("3"))
+	m.Update(keyMsg("3"))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	wg := h4aLoad(ctx, p.BaseURL, token, 1000)

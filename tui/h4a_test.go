@@ -110,7 +110,7 @@ func h4aSettle(t *testing.T, m *model, w, h int, steps ...h4aStep) *model {
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	for _, st := range steps {
 		for _, k := range st.keys {
-			tm.Send(h4aKey(k))
+			tm.Send(keyMsg(k))
 		}
 		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 			for _, s := range st.want {
@@ -125,28 +125,10 @@ func h4aSettle(t *testing.T, m *model, w, h int, steps ...h4aStep) *model {
 	return tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*model)
 }
 
-func h4aKey(s string) tea.KeyMsg {
-	switch s {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
-
 func h4aKeys(ks ...string) []tea.KeyMsg {
 	out := make([]tea.KeyMsg, len(ks))
 	for i, k := range ks {
-		out[i] = h4aKey(k)
+		out[i] = keyMsg(k)
 	}
 	return out
 }
@@ -247,17 +229,17 @@ func TestH4aTrafficFilter(t *testing.T) {
 			tr.SetSize(100, 20)
 			tr.Update(journalMsg{h4aEntries()})
 			for range tc.services {
-				tr.Update(h4aKey("s"))
+				tr.Update(keyMsg("s"))
 			}
 			if tc.query != "" {
-				tr.Update(h4aKey("/"))
+				tr.Update(keyMsg("/"))
 				if !tr.Typing() {
 					t.Fatal("/ did not focus the filter")
 				}
 				for _, r := range tc.query {
 					tr.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 				}
-				tr.Update(h4aKey("enter"))
+				tr.Update(keyMsg("enter"))
 			}
 			var got []uint64
 			for _, i := range tr.shown {
@@ -297,11 +279,11 @@ func TestH4aTrafficBounded(t *testing.T) {
 	if tr.cursor != 2 {
 		t.Errorf("autoscroll cursor at %d, want 2", tr.cursor)
 	}
-	tr.Update(h4aKey("up"))
+	tr.Update(keyMsg("up"))
 	if tr.follow {
 		t.Error("scrolling up left autoscroll on")
 	}
-	tr.Update(h4aKey("a"))
+	tr.Update(keyMsg("a"))
 	if !tr.follow || tr.cursor != 2 {
 		t.Errorf("a: follow %v cursor %d, want on at 2", tr.follow, tr.cursor)
 	}
@@ -324,10 +306,10 @@ func TestH4aResize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m.Update(tea.WindowSizeMsg{Width: tc.w, Height: tc.h})
 			for _, tab := range []string{"1", "3", "5", "?"} {
-				m.Update(h4aKey(tab))
+				m.Update(keyMsg(tab))
 				h4aCheckFits(t, m.View(), tc.w, tc.h)
 				if tab == "?" {
-					m.Update(h4aKey("?"))
+					m.Update(keyMsg("?"))
 				}
 			}
 			tr := m.panes[2].(*traffic)
@@ -362,7 +344,7 @@ func TestH4aQuitKeys(t *testing.T) {
 				m.panes[4].Update(stateMsg{sandboxBackend{sb}.State()})
 			}
 			for _, k := range tc.keys {
-				m.Update(h4aKey(k))
+				m.Update(keyMsg(k))
 			}
 			if quit := m.ctx.Err() != nil; quit != tc.quits {
 				t.Errorf("quit %v, want %v", quit, tc.quits)

@@ -179,7 +179,7 @@ func TestH4bScenariosKeys(t *testing.T) {
 			s.SetSize(100, 28)
 			h4bPump(t, s, s.refresh())
 			for _, k := range tc.keys {
-				_, cmd := s.Update(h4bKey(k))
+				_, cmd := s.Update(keyMsg(k))
 				h4bPump(t, s, cmd)
 			}
 			tc.check(t, s, f)

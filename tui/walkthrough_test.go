@@ -170,13 +170,17 @@ func h4bKeys(tm *teatest.TestModel, keys ...string) {
 	}
 }
 
-// h4bKey is a key press as Bubble Tea reports it.
-func h4bKey(k string) tea.KeyMsg {
+// keyMsg is a key press as Bubble Tea reports it.
+func keyMsg(k string) tea.KeyMsg {
 	switch k {
 	case "enter":
 		return tea.KeyMsg{Type: tea.KeyEnter}
 	case "esc":
 		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
 	case "up":
 		return tea.KeyMsg{Type: tea.KeyUp}
 	case "down":
@@ -414,7 +418,7 @@ func TestH4bWalkthroughKeys(t *testing.T) {
 			w := newWalkthrough(h4bCommon(), Deps{Sandbox: &sandbox.Sandbox{}, Frontend: frontend.New(frontend.URLs{}, nil)}).(*walkthrough)
 			w.SetSize(100, 28)
 			for _, k := range tc.keys {
-				w.Update(h4bKey(k))
+				w.Update(keyMsg(k))
 			}
 			for _, c := range tc.checks {
 				c(t, w)
